@@ -1,0 +1,52 @@
+"""The board: RAM, one RV64 hart with its instruction clock, and the console.
+
+A Board is the whole machine the kernel runs on. BoardConfig says how it is built.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from emulator.console import Console
+from emulator.cpu import Cpu
+from emulator.native import load_clock_library
+from emulator.ram import PhysicalMemory
+
+RAM_BASE = 0x8000_0000
+DEFAULT_RAM_MIB = 128
+
+
+def _stdout_sink(data: bytes) -> None:
+    """Default console output: the host's standard output, unbuffered."""
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+@dataclass
+class BoardConfig:
+    """How to build a board. native_cache: where to build/find native helpers (None: pure Python)."""
+
+    ram_mib: int = DEFAULT_RAM_MIB
+    native_cache: Path | None = None
+    console_sink: Callable[[bytes], None] = field(default=_stdout_sink)
+
+
+class Board:
+    """An emulated RV64 machine."""
+
+    def __init__(self, config: BoardConfig | None = None) -> None:
+        config = config or BoardConfig()
+        if not 1 <= config.ram_mib <= 4096:
+            raise ValueError(f"RAM size must be 1 to 4096 MiB, not {config.ram_mib}")
+        self.config = config
+        self.ram = PhysicalMemory(RAM_BASE, config.ram_mib << 20)
+        self.cpu = Cpu(self.ram, load_clock_library(config.native_cache))
+        self.console = Console(config.console_sink)
+
+    @property
+    def instructions(self) -> int:
+        """Guest instructions executed since power-on: the board's virtual time."""
+        return self.cpu.clock.count

@@ -1,0 +1,195 @@
+"""Reading RV64 ELF executables: the board's boot loader format.
+
+`read_elf` checks an executable and returns its loadable segments (with permissions),
+entry point and symbols, or raises ElfError saying what is wrong and where. Symbolizer
+turns addresses back into `function+offset` and `file:line` (DWARF, via pyelftools).
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import P_FLAGS
+from elftools.elf.elffile import ELFFile
+
+EM_RISCV = 243
+
+
+class ElfError(Exception):
+    """An executable Lamina cannot load; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A PT_LOAD segment: memsz bytes at vaddr, the first len(data) from the file."""
+
+    vaddr: int
+    memsz: int
+    data: bytes
+    readable: bool
+    writable: bool
+    executable: bool
+
+
+@dataclass
+class ElfImage:
+    """A checked executable: what a loader needs, plus symbols for messages and traces."""
+
+    name: str
+    path: Path | None
+    entry: int
+    segments: list[Segment]
+    symbols: list[tuple[int, int, str]] = field(default_factory=list)  # (start, size, name), sorted
+    raw: bytes = b""
+
+    def symbol_at(self, address: int) -> str | None:
+        """'name+0xoff' for the function containing address, or None."""
+        starts = [s[0] for s in self.symbols]
+        i = bisect.bisect_right(starts, address) - 1
+        if i < 0:
+            return None
+        start, size, name = self.symbols[i]
+        if address >= start + max(size, 1):
+            return None
+        off = address - start
+        return f"{name}+{off:#x}" if off else name
+
+    def symbol_address(self, name: str) -> int | None:
+        """Address of the named symbol, or None."""
+        for start, _size, sym in self.symbols:
+            if sym == name:
+                return start
+        return None
+
+
+def read_elf(path: Path | str, name: str | None = None) -> ElfImage:
+    """Read and check the RV64 executable at path."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ElfError(f"{path}: cannot read: {err.strerror}") from None
+    return parse_elf(raw, name or path.name, path)
+
+
+def parse_elf(raw: bytes, name: str, path: Path | None = None) -> ElfImage:
+    """Check and parse an executable held in memory."""
+    where = str(path) if path else name
+    if raw[:4] != b"\x7fELF":
+        raise ElfError(f"{where}: not an ELF file (bad magic {raw[:4]!r})")
+    try:
+        elf = ELFFile(io.BytesIO(raw))
+        _check_header(elf, where)
+        segments = _segments(elf, where)
+        symbols = _symbols(elf)
+    except ELFError as err:
+        raise ElfError(f"{where}: malformed ELF: {err}") from None
+    entry = elf.header["e_entry"]
+    if not any(s.executable and s.vaddr <= entry < s.vaddr + s.memsz for s in segments):
+        raise ElfError(f"{where}: entry point {entry:#x} is not inside an executable segment")
+    return ElfImage(name, path, entry, segments, symbols, raw)
+
+
+def _check_header(elf: ELFFile, where: str) -> None:
+    """Refuse anything but a little-endian 64-bit RISC-V executable."""
+    if elf.elfclass != 64:
+        raise ElfError(f"{where}: {elf.elfclass}-bit ELF, expected 64-bit (RV64)")
+    if not elf.little_endian:
+        raise ElfError(f"{where}: big-endian ELF, expected little-endian")
+    if elf.header["e_machine"] not in ("EM_RISCV", EM_RISCV):
+        raise ElfError(f"{where}: machine {elf.header['e_machine']}, expected RISC-V")
+    if elf.header["e_type"] != "ET_EXEC":
+        raise ElfError(f"{where}: type {elf.header['e_type']}, expected a static executable (ET_EXEC)")
+
+
+def _segments(elf: ELFFile, where: str) -> list[Segment]:
+    """The PT_LOAD segments, checked for sizes that make sense."""
+    segments = []
+    for i, seg in enumerate(elf.iter_segments()):
+        if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+            continue
+        if seg["p_filesz"] > seg["p_memsz"]:
+            raise ElfError(f"{where}: segment {i} has filesz {seg['p_filesz']} > memsz {seg['p_memsz']}")
+        data = seg.data()
+        if len(data) != seg["p_filesz"]:
+            raise ElfError(f"{where}: segment {i} is truncated ({len(data)} of {seg['p_filesz']} bytes)")
+        flags = seg["p_flags"]
+        segments.append(Segment(
+            vaddr=seg["p_vaddr"], memsz=seg["p_memsz"], data=data,
+            readable=bool(flags & P_FLAGS.PF_R), writable=bool(flags & P_FLAGS.PF_W),
+            executable=bool(flags & P_FLAGS.PF_X),
+        ))
+    if not segments:
+        raise ElfError(f"{where}: no loadable (PT_LOAD) segments")
+    return segments
+
+
+def _symbols(elf: ELFFile) -> list[tuple[int, int, str]]:
+    """Function and object symbols, sorted by address."""
+    table = elf.get_section_by_name(".symtab")
+    if table is None:
+        return []
+    found = set()
+    for sym in table.iter_symbols():
+        if sym["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE", "STT_OBJECT") and sym.name and sym["st_value"]:
+            if not sym.name.startswith(".L") and not sym.name.startswith("$"):
+                found.add((sym["st_value"], sym["st_size"], sym.name))
+    return sorted(found)
+
+
+class Symbolizer:
+    """Address to 'file:line' from DWARF line tables, read on first use."""
+
+    def __init__(self, image: ElfImage) -> None:
+        self.image = image
+        self._rows: list[tuple[int, str, int]] | None = None
+
+    def _load(self) -> list[tuple[int, str, int]]:
+        """(address, file, line) rows of every line program, sorted."""
+        rows: list[tuple[int, str, int]] = []
+        try:
+            elf = ELFFile(io.BytesIO(self.image.raw))
+            if elf.has_dwarf_info():
+                dwarf = elf.get_dwarf_info()
+                for cu in dwarf.iter_CUs():
+                    lp = dwarf.line_program_for_CU(cu)
+                    if lp is None:
+                        continue
+                    files = lp["file_entry"]
+                    for entry in lp.get_entries():
+                        st = entry.state
+                        if st is None or st.end_sequence:
+                            continue
+                        index = st.file - 1 if lp.header["version"] < 5 else st.file
+                        if 0 <= index < len(files):
+                            fname = files[index].name.decode(errors="replace")
+                            rows.append((st.address, fname, st.line))
+        except (ELFError, ValueError, KeyError, IndexError, AttributeError):
+            rows = []
+        rows.sort()
+        return rows
+
+    def line_at(self, address: int) -> str | None:
+        """'file.c:12' for the line containing address, or None."""
+        if self._rows is None:
+            self._rows = self._load()
+        i = bisect.bisect_right(self._rows, (address, "\uffff", 1 << 30)) - 1
+        if i < 0:
+            return None
+        _addr, fname, line = self._rows[i]
+        return f"{fname}:{line}"
+
+    def describe(self, address: int) -> str:
+        """'0x1002c <main+0x18> (hello.c:12)', with what is known."""
+        text = f"{address:#x}"
+        sym = self.image.symbol_at(address)
+        if sym:
+            text += f" <{sym}>"
+        line = self.line_at(address) if sym else None
+        if line:
+            text += f" ({line})"
+        return text

@@ -1,0 +1,68 @@
+"""Building and loading the board's native helpers (host code, compiled with ziglang).
+
+The instruction clock runs once per translated block, so it is written in C and built
+for the host on first use with the same ziglang package that builds userland. If the
+build fails (or LAMINA_NATIVE=0), the board falls back to pure-Python hooks that give
+identical counts, only slower.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import unicorn
+
+SOURCE = Path(__file__).with_name("native") / "clock.c"
+
+
+def _library_suffix() -> str:
+    """File suffix of a shared library on this host."""
+    return {"Windows": ".dll", "Darwin": ".dylib"}.get(platform.system(), ".so")
+
+
+def _library_path(cache_dir: Path) -> Path:
+    """Where the library for this source, host and unicorn version is cached."""
+    key = hashlib.sha256(SOURCE.read_bytes())
+    key.update(f"{sys.platform}-{platform.machine()}-{unicorn.__version__}".encode())
+    return cache_dir / f"lamina-clock-{key.hexdigest()[:16]}{_library_suffix()}"
+
+
+def _compile(target: Path) -> None:
+    """Compile clock.c into target, atomically (a concurrent build never sees half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(target.parent / "zig-cache"))
+    env.setdefault("ZIG_LOCAL_CACHE_DIR", str(target.parent / "zig-cache"))
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=target.suffix)
+    os.close(fd)
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            raise OSError(f"zig cc failed building {SOURCE.name}:\n{result.stderr}")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_clock_library(cache_dir: Path | None) -> ctypes.CDLL | None:
+    """The native clock library, built into cache_dir if needed; None to use Python hooks."""
+    if cache_dir is None or os.environ.get("LAMINA_NATIVE", "1") == "0":
+        return None
+    path = _library_path(cache_dir)
+    try:
+        if not path.exists():
+            _compile(path)
+        return ctypes.CDLL(str(path))
+    except OSError as err:
+        warnings.warn(f"native instruction clock unavailable, using the slower Python hook: {err}")
+        return None

@@ -1,0 +1,216 @@
+"""Address spaces: Sv39 page tables that the kernel builds in guest RAM.
+
+Each domain has one AddressSpace. The emulated CPU walks these tables in hardware; the
+kernel writes them and walks them itself to check and copy user memory. All frames
+for tables come from the FrameTable, charged to the domain that owns the space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from emulator.ram import PhysicalMemory
+from emulator.riscv import (
+    PAGE_SIZE,
+    PTE_A,
+    PTE_D,
+    PTE_R,
+    PTE_U,
+    PTE_V,
+    PTE_W,
+    PTE_X,
+    SATP_MODE_SV39,
+    SV39_LEVELS,
+    make_pte,
+    pte_frame,
+    vpn,
+)
+from kernel.abi import USER_VA_LIMIT, Perm
+from kernel.frames import FrameKind, FrameTable
+
+_PERM_BITS = ((Perm.R, PTE_R), (Perm.W, PTE_W), (Perm.X, PTE_X))
+
+
+def pte_flags(perm: Perm) -> int:
+    """PTE bits for a user page with ABI permissions perm (A and D preset: no A/D faults)."""
+    bits = PTE_U | PTE_A | PTE_D
+    for p, bit in _PERM_BITS:
+        if perm & p:
+            bits |= bit
+    return bits
+
+
+def pte_perm(pte: int) -> Perm:
+    """ABI permissions of a leaf PTE."""
+    perm = Perm(0)
+    for p, bit in _PERM_BITS:
+        if pte & bit:
+            perm |= p
+    return perm
+
+
+def valid_perm(perm: int) -> bool:
+    """True for R, R+W, R+X, R+W+X: Sv39 reserves W without R, and a page needs some access."""
+    return perm in (Perm.R, Perm.R | Perm.W, Perm.R | Perm.X, Perm.R | Perm.W | Perm.X)
+
+
+def is_user_page(va: int) -> bool:
+    """True if va is a page-aligned address of the user half."""
+    return va % PAGE_SIZE == 0 and 0 <= va < USER_VA_LIMIT
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One user page mapping: virtual page -> frame, with permissions."""
+
+    va: int
+    pa: int
+    perm: Perm
+
+
+class AddressSpace:
+    """An Sv39 address space owned by one domain."""
+
+    def __init__(self, frames: FrameTable, owner: int) -> None:
+        self.frames = frames
+        self.ram: PhysicalMemory = frames.ram
+        self.owner = owner
+        self.root = frames.alloc(owner, FrameKind.TABLE)
+        self.tables = [self.root]
+        self.pages_mapped = 0
+
+    @property
+    def satp(self) -> int:
+        """The satp value that selects this address space."""
+        return SATP_MODE_SV39 | (self.root // PAGE_SIZE)
+
+    def _slot(self, va: int, create: bool) -> int | None:
+        """Physical address of the leaf PTE for va, making missing tables if create."""
+        table = self.root
+        for level in range(SV39_LEVELS - 1, 0, -1):
+            slot = table + 8 * vpn(va, level)
+            pte = self.ram.read_u64(slot)
+            if pte & PTE_V:
+                table = pte_frame(pte)
+                continue
+            if not create:
+                return None
+            table = self.frames.alloc(self.owner, FrameKind.TABLE)
+            self.tables.append(table)
+            self.ram.write_u64(slot, make_pte(table, 0))  # non-leaf: no R/W/X
+        return table + 8 * vpn(va, 0)
+
+    def map(self, va: int, pa: int, perm: Perm) -> bool:
+        """Map the page at va to frame pa; False if va is already mapped."""
+        slot = self._slot(va, create=True)
+        assert slot is not None
+        if self.ram.read_u64(slot) & PTE_V:
+            return False
+        self.ram.write_u64(slot, make_pte(pa, pte_flags(perm)))
+        self.pages_mapped += 1
+        return True
+
+    def unmap(self, va: int) -> int | None:
+        """Remove the mapping at va and return its frame, or None if none was there."""
+        slot = self._slot(va, create=False)
+        if slot is None:
+            return None
+        pte = self.ram.read_u64(slot)
+        if not pte & PTE_V:
+            return None
+        self.ram.write_u64(slot, 0)
+        self.pages_mapped -= 1
+        return pte_frame(pte)
+
+    def lookup(self, va: int) -> Mapping | None:
+        """The mapping of the page containing va, or None."""
+        page = va - va % PAGE_SIZE
+        slot = self._slot(page, create=False)
+        if slot is None:
+            return None
+        pte = self.ram.read_u64(slot)
+        if not pte & PTE_V:
+            return None
+        return Mapping(page, pte_frame(pte), pte_perm(pte))
+
+    def mappings(self) -> Iterator[Mapping]:
+        """Every user mapping, in address order."""
+        yield from self._walk(self.root, SV39_LEVELS - 1, 0)
+
+    def _walk(self, table: int, level: int, base: int) -> Iterator[Mapping]:
+        """Mappings under one table whose first address is base."""
+        span = PAGE_SIZE << (9 * level)
+        for i in range(512):
+            pte = self.ram.read_u64(table + 8 * i)
+            if not pte & PTE_V:
+                continue
+            va = base + i * span
+            if level == 0:
+                yield Mapping(va, pte_frame(pte), pte_perm(pte))
+            else:
+                yield from self._walk(pte_frame(pte), level - 1, va)
+
+    def user_range_ok(self, va: int, length: int, need: Perm) -> bool:
+        """True if every byte of [va, va+length) is mapped with at least `need`."""
+        if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
+            return False
+        page = va - va % PAGE_SIZE
+        while page < va + length:
+            m = self.lookup(page)
+            if m is None or (m.perm & need) != need:
+                return False
+            page += PAGE_SIZE
+        return True
+
+    def copy_in(self, va: int, length: int) -> bytes | None:
+        """Read user memory with the user's rights (readable pages); None on any hole."""
+        if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
+            return None
+        out = bytearray()
+        while length > 0:
+            m = self.lookup(va)
+            if m is None or not m.perm & Perm.R:
+                return None
+            off = va % PAGE_SIZE
+            chunk = min(length, PAGE_SIZE - off)
+            out += self.ram.read(m.pa + off, chunk)
+            va += chunk
+            length -= chunk
+        return bytes(out)
+
+    def copy_out(self, va: int, data: bytes) -> bool:
+        """Write user memory with the user's rights (writable pages); False on any hole."""
+        if not self.user_range_ok(va, len(data), Perm.W):
+            return False
+        pos = 0
+        while pos < len(data):
+            m = self.lookup(va + pos)
+            assert m is not None
+            off = (va + pos) % PAGE_SIZE
+            chunk = min(len(data) - pos, PAGE_SIZE - off)
+            self.ram.write(m.pa + off, data[pos : pos + chunk])
+            pos += chunk
+        return True
+
+    def copy_in_string(self, va: int, limit: int) -> bytes | None:
+        """A NUL-terminated user string (without the NUL), or None if unreadable or too long."""
+        out = bytearray()
+        while len(out) < limit:
+            m = self.lookup(va)
+            if m is None or not m.perm & Perm.R:
+                return None
+            off = va % PAGE_SIZE
+            chunk = self.ram.read(m.pa + off, min(PAGE_SIZE - off, limit - len(out)))
+            nul = chunk.find(0)
+            if nul >= 0:
+                return bytes(out + chunk[:nul])
+            out += chunk
+            va += len(chunk)
+        return None
+
+    def release_tables(self) -> None:
+        """Free every page-table frame (the caller has dealt with the mapped pages)."""
+        for table in self.tables:
+            self.frames.free(table)
+        self.tables = []

@@ -1,0 +1,128 @@
+"""The `lamina` command line: run, build.
+
+    lamina run [--stats] [--stats-json FILE] [--quantum N] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...
+    lamina build
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from emulator.elf import ElfError
+from kernel.loader import LoadError
+from lamina.report import print_stats, stats_json
+from lamina.system import RunOptions, run_programs
+
+SEPARATOR = "+"
+
+
+def split_commands(words: list[str]) -> list[list[str]]:
+    """Split 'a 1 + b 2' into [['a', '1'], ['b', '2']]; an empty command is an error."""
+    commands: list[list[str]] = [[]]
+    for word in words:
+        if word == SEPARATOR:
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    if any(not c for c in commands):
+        raise ValueError(f"empty program around '{SEPARATOR}': write PROGRAM [ARGS...] {SEPARATOR} PROGRAM [ARGS...]")
+    return commands
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (accepts 100_000 and 1e5-free plain digits)."""
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="lamina", description="Lamina, a layered teaching OS on an emulated RISC-V board.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="boot the board and run programs, each in its own domain")
+    run.add_argument("--stats", action="store_true", help="print per-domain counters at the end (on stderr)")
+    run.add_argument("--stats-json", metavar="FILE", type=Path, help="write the counters as JSON to FILE")
+    run.add_argument("--quantum", type=positive_int, default=None, metavar="N", help="preemption quantum in guest instructions")
+    run.add_argument("--ram", type=positive_int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
+    run.add_argument("--no-native", action="store_true", help="use the pure-Python instruction clock (slower, same counts)")
+    run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...")
+
+    sub.add_parser("build", help="build every userland program")
+    return parser
+
+
+def build_progress(stderr: Console):
+    """A progress callback that prints one line per build step on stderr."""
+    def progress(done: int, total: int, what: str) -> None:
+        stderr.print(f"[dim][{done}/{total}] {what}[/dim]", highlight=False)
+    return progress
+
+
+def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
+    """lamina run: boot, run the programs, report."""
+    from toolchain.build import BuildError, UnknownProgram
+
+    if not args.program:
+        stderr.print("lamina run: name a program to run, e.g. 'lamina run hello world'")
+        return 2
+    try:
+        commands = split_commands(args.program)
+    except ValueError as err:
+        stderr.print(f"lamina run: {err}")
+        return 2
+    options = RunOptions(ram_mib=args.ram, native=not args.no_native,
+                         max_instructions=args.max_instructions, progress=build_progress(stderr))
+    if args.quantum is not None:
+        options.quantum = args.quantum
+    try:
+        result = run_programs(commands, options)
+    except UnknownProgram as err:
+        stderr.print(f"lamina run: {err}", highlight=False)
+        return 2
+    except (BuildError, ElfError, LoadError, ValueError) as err:
+        stderr.print(f"lamina run: {err}", highlight=False, markup=False)
+        return 1
+    if args.stats:
+        print_stats(result, stderr)
+    if args.stats_json:
+        args.stats_json.write_text(stats_json(result))
+    return result.exit_status
+
+
+def cmd_build(stderr: Console) -> int:
+    """lamina build: build all of userland."""
+    from toolchain.build import BuildError, build_all
+
+    try:
+        built = build_all(progress=build_progress(stderr))
+    except BuildError as err:
+        stderr.print(str(err), highlight=False, markup=False)
+        return 1
+    stderr.print(f"built {len(built)} programs")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `lamina` console script."""
+    args = make_parser().parse_args(argv)
+    stderr = Console(stderr=True)
+    if args.command == "run":
+        return cmd_run(args, stderr)
+    if args.command == "build":
+        return cmd_build(stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
