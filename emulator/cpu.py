@@ -10,7 +10,7 @@ about execution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from unicorn import (
@@ -63,12 +63,18 @@ _ERROR_CAUSES = {
 
 @dataclass
 class CpuContext:
-    """The saved user state of one hart context: registers, pc, privilege and satp."""
+    """The saved user state of one hart context: registers, pc, privilege and satp.
 
-    saved: object  # Unicorn's context blob
+    Register writes aimed at a context that is not on the hart wait in `pending` and
+    are applied when it is next loaded, so the kernel can set another domain's
+    registers (an IPC reply, a new child) without a context switch.
+    """
+
+    saved: object | None  # Unicorn's context blob; None: not yet run (blank registers)
     satp: int
     pc: int
-
+    pending: dict[int, int] = field(default_factory=dict)
+    satp_dirty: bool = True
 
 @dataclass
 class _TrapInProgress:
@@ -92,6 +98,7 @@ class Cpu:
         self._last_resume_pc = 0
         self._loaded: CpuContext | None = None
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
         self._blank = self.uc.context_save()
 
     # --- registers -------------------------------------------------------------
@@ -107,34 +114,37 @@ class Cpu:
 
     @property
     def pc(self) -> int:
-        """The pc: inside a trap handler, the address the hart will resume at (sepc)."""
+        """The pc: inside a trap handler, the address the hart will resume at (sepc);
+        otherwise the loaded context's saved pc."""
         if self._trap is not None:
             return self._trap.resume_pc
-        return self.uc.reg_read(UC_RISCV_REG_PC)
+        assert self._loaded is not None, "no context on the hart"
+        return self._loaded.pc
 
     @pc.setter
     def pc(self, value: int) -> None:
         if self._trap is not None:
             self._trap.resume_pc = value
         else:
-            self.uc.reg_write(UC_RISCV_REG_PC, value)
+            assert self._loaded is not None, "no context on the hart"
+            self._loaded.pc = value
 
     # --- contexts ----------------------------------------------------------------
 
     def new_context(self, pc: int, satp: int, regs: dict[int, int]) -> CpuContext:
         """A fresh U-mode context: all registers zero except `regs`, under page table satp."""
-        self._unload()
-        self.uc.context_restore(self._blank)
-        self._write_csr(UC_RISCV_REG_SATP, satp)
-        for n, value in regs.items():
+        return CpuContext(None, satp, pc, dict(regs))
+
+    def clone_context(self, satp: int, pc: int, regs: dict[int, int]) -> CpuContext:
+        """A copy of the loaded context's registers, with a new satp, pc and some registers."""
+        return CpuContext(self.uc.context_save(), satp, pc, dict(regs))
+
+    def set_context_reg(self, ctx: CpuContext, n: int, value: int) -> None:
+        """Set register xn of ctx, whether or not it is on the hart."""
+        if ctx is self._loaded:
             self.set_reg(n, value)
-        self.uc.reg_write(UC_RISCV_REG_PC, pc)
-        self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
-        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
-        ctx = CpuContext(self.uc.context_save(), satp, pc)
-        self._loaded = ctx
-        self._satp = satp
-        return ctx
+        elif n:
+            ctx.pending[n] = value & decode.XLEN_MASK
 
     def load(self, ctx: CpuContext) -> None:
         """Put ctx on the hart, saving whatever context was there.
@@ -145,15 +155,25 @@ class Cpu:
         if ctx is self._loaded:
             return
         self._unload()
-        self.uc.context_restore(ctx.saved)
+        self.uc.context_restore(ctx.saved if ctx.saved is not None else self._blank)
+        if ctx.satp_dirty:
+            self._write_satp(ctx.satp)
+            ctx.satp_dirty = False
+        for n, value in ctx.pending.items():
+            self.uc.reg_write(UC_RISCV_REG_X0 + n, value)
+        ctx.pending.clear()
         self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
         self._satp = ctx.satp
         self._loaded = ctx
 
     def _unload(self) -> None:
         """Save the loaded context back into its record."""
-        if self._loaded is not None:
-            self.uc.context_update(self._loaded.saved)
+        ctx = self._loaded
+        if ctx is not None:
+            if ctx.saved is None:
+                ctx.saved = self.uc.context_save()
+            else:
+                self.uc.context_update(ctx.saved)
             self._loaded = None
 
     def forget(self, ctx: CpuContext) -> None:
@@ -169,10 +189,12 @@ class Cpu:
         """fence.i: forget translated code after instruction memory was rewritten."""
         self.uc.ctl_flush_tb()
 
-    def _write_csr(self, reg: int, value: int) -> None:
-        """Write a CSR: Unicorn checks CSR access against the emulated privilege."""
+    def _write_satp(self, satp: int) -> None:
+        """Write satp, then drop back to U-mode: Unicorn checks CSR writes against the
+        emulated privilege, so the write itself happens in M-mode."""
         self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_MACHINE)
-        self.uc.reg_write(reg, value)
+        self.uc.reg_write(UC_RISCV_REG_SATP, satp)
+        self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
 
     # --- execution -----------------------------------------------------------------
 

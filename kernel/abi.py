@@ -15,14 +15,73 @@ from enum import IntEnum, IntFlag
 
 
 class Sys(IntEnum):
-    """System call numbers (register a7)."""
+    """System call numbers (register a7). A `dom` argument of 0 means the caller."""
 
     EXIT = 1  # exit(status): end the calling domain; never returns
     YIELD = 2  # yield(): give up the rest of this quantum
-    CONSOLE_WRITE = 3  # console_write(buf, len) -> bytes written
-    PAGE_ALLOC = 4  # page_alloc(va, npages, perm) -> 0: fresh zeroed frames at va
+    CONSOLE_WRITE = 3  # console_write(buf, len) -> len; needs the console binding
+    PAGE_ALLOC = 4  # page_alloc(dom, va, npages, perm) -> 0: fresh zeroed frames at va
     GETID = 5  # getid() -> the caller's domain id (also the "null" system call)
+    PAGE_MAP = 6  # page_map(src_dom, src_va, dst_dom, dst_va, perm) -> 0: share a frame
+    PAGE_UNMAP = 7  # page_unmap(dom, va) -> 0
+    PAGE_QUERY = 8  # page_query(dom, va) -> Perm bits | PAGE_OWNED | PAGE_SHARED
+    DOMAIN_CREATE = 9  # domain_create() -> child id in the caller, 0 in the child (exofork)
+    DOMAIN_SET_REGS = 10  # domain_set_regs(dom, struct user_regs *) -> 0
+    DOMAIN_SET_STATE = 11  # domain_set_state(dom, DomState) -> 0
+    DOMAIN_DESTROY = 12  # domain_destroy(dom) -> 0: dom and its descendants are gone
+    DOMAIN_INFO = 13  # domain_info(dom, struct domain_info *) -> 0
+    SET_FAULT_HANDLER = 14  # set_fault_handler(dom, entry, xstack_top) -> 0
+    FAULT_RETURN = 15  # fault_return(struct fault_frame *): resume the interrupted code
+    IPC_CALL = 16  # ipc_call(dest, w0, w1, w2, w3, send_page, recv_window) -> reply
+    IPC_RECV = 17  # ipc_recv(recv_window) -> sender (0: notification), words, page
+    IPC_REPLY = 18  # ipc_reply(caller, w0, w1, w2, w3, send_page) -> 0
+    IPC_REPLY_RECV = 19  # ipc_reply_recv(caller, w0..w3, send_page, recv_window) -> as recv
+    NOTIFY = 20  # notify(dest, bits) -> 0: set user notification bits of dest
+    SET_SHARE = 21  # set_share(dom, tickets) -> 0: proportional CPU share
+    SET_QUOTA = 22  # set_quota(dom, pages) -> 0: frame quota of dom's subtree
+    CAP_GRANT = 23  # cap_grant(target, recipient) -> 0: recipient gains authority over target
+    BIND_GRANT = 24  # bind_grant(dom, device, lo, hi) -> 0: pass on part of a device binding
+    CONSOLE_READ = 25  # console_read(buf, len) -> n, 0 at end of input, -EAGAIN if none yet
 
+
+class DomState(IntEnum):
+    """Run states a domain can be put in with domain_set_state, and read with domain_info."""
+
+    STOPPED = 0  # exists, not scheduled (a new child starts here)
+    RUNNABLE = 1
+    BLOCKED = 2  # waiting in IPC (read-only)
+    EXITED = 3  # ended; waits for its parent to destroy it (read-only)
+
+
+class Device(IntEnum):
+    """Devices a binding can name."""
+
+    CONSOLE = 1
+    DISK = 2  # bound by block extent [lo, hi)
+    NIC = 3  # bound by packet filter (lo: protocol, hi: port)
+
+
+class Notify(IntFlag):
+    """Notification bits. The kernel sets the low ones; notify() may set only USER ones."""
+
+    CHILD = 1 << 0  # a child domain exited
+    CONSOLE = 1 << 1  # console input arrived
+    DISK = 1 << 2  # a disk request completed
+    NIC = 1 << 3  # a packet arrived
+
+
+NOTIFY_USER_SHIFT = 16  # notify() bits must be at or above 1 << NOTIFY_USER_SHIFT
+
+# Custom exception cause (RISC-V reserves 24..31 for custom use): the kernel asks the
+# domain to give back pages (visible revocation); stval is how many.
+CAUSE_REVOKE = 24
+
+# page_query result bits, beside the Perm bits.
+PAGE_OWNED = 1 << 8  # the caller's domain owns (is charged for) the frame
+PAGE_SHARED = 1 << 9  # the frame is mapped in more than one place
+
+IPC_WORDS = 4  # message words per IPC (a1..a4)
+XSTACK_SIZE = 4096  # the exception stack is the page below xstack_top
 
 class Errno(IntEnum):
     """Error codes; a failing call returns the negated value. Numbers follow Linux."""
@@ -39,7 +98,7 @@ class Errno(IntEnum):
     ENOMEM = 12  # out of memory, or over quota
     EACCES = 13  # permission denied
     EFAULT = 14  # a pointer argument is not mapped with the rights the call needs
-    EBUSY = 16  # resource busy
+    EBUSY = 16  # resource busy (for instance a domain that is not stopped)
     EEXIST = 17  # already exists (for instance a page already mapped at that address)
     ENOTDIR = 20  # not a directory
     EISDIR = 21  # is a directory
@@ -49,6 +108,7 @@ class Errno(IntEnum):
     ESPIPE = 29  # illegal seek
     EPIPE = 32  # broken pipe
     ERANGE = 34  # result out of range
+    EDEADLK = 35  # the call would wait on itself
     ENAMETOOLONG = 36  # name too long
     ENOSYS = 38  # no such system call
     ENOTEMPTY = 39  # directory not empty
@@ -72,6 +132,16 @@ USER_TEXT_BASE = 0x0001_0000
 USER_STACK_TOP = 0x4000_0000
 USER_STACK_PAGES = 16
 USER_VA_LIMIT = 1 << 38  # first address past the Sv39 user half
+
+# Structures passed through memory: (C type, field) in order, all 64-bit.
+STRUCTS: dict[str, list[tuple[str, str]]] = {
+    "user_regs": [("uint64_t", "x[32]"), ("uint64_t", "pc")],
+    "fault_frame": [("uint64_t", "x[32]"), ("uint64_t", "pc"), ("uint64_t", "cause"),
+                    ("uint64_t", "tval"), ("uint64_t", "pad")],
+    "domain_info": [("uint64_t", f) for f in (
+        "id", "parent", "state", "exit_status", "instructions", "crossings",
+        "syscalls", "faults", "pages", "page_quota", "share")],
+}
 
 MAX_ARGS = 32  # most argv entries the kernel copies into a new domain
 MAX_ARG_BYTES = 4096  # most bytes of argv strings (with their NULs)

@@ -1,27 +1,27 @@
 """Protection domains: the kernel's unit of isolation, accounting and scheduling.
 
-A domain is an address space, a saved CPU context and the counters the kernel keeps
-about it. It holds no policy: what runs inside it (a process, a file server) is the
-business of the code at user level.
+A domain is an address space, a saved CPU context, its place in the domain tree, the
+authority and bindings it holds, and the counters the kernel keeps about it. It holds
+no policy: what runs inside it (a process, a file server) is user-level business.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
-from enum import Enum
+from typing import TYPE_CHECKING
 
 from emulator.cpu import CpuContext
 from emulator.elf import ElfImage, Symbolizer
 from emulator.riscv import Trap
+from kernel.abi import DomState
 from kernel.vm import AddressSpace
 
+if TYPE_CHECKING:
+    from kernel.bindings import Binding
+    from kernel.ipc import IpcWait
 
-class State(Enum):
-    """Run state of a domain."""
-
-    RUNNABLE = "runnable"
-    BLOCKED = "blocked"
-    EXITED = "exited"
+State = DomState
 
 
 @dataclass
@@ -32,11 +32,13 @@ class DomainStats:
     crossings: int = 0  # traps into the kernel (system calls plus faults)
     syscalls: int = 0
     faults: int = 0
+    upcalls: int = 0  # faults and revocations delivered to the domain's handler
+    ipc_sent: int = 0  # messages (calls, replies, notifications) this domain sent
     pages_peak: int = 0  # most frames (pages and page tables) held at once
     slices: int = 0  # times the scheduler ran it
 
 
-@dataclass
+@dataclass(eq=False)
 class Domain:
     """One protection domain."""
 
@@ -46,10 +48,27 @@ class Domain:
     space: AddressSpace
     context: CpuContext
     image: ElfImage | None = None
-    page_quota: int = 1 << 15
-    state: State = State.RUNNABLE
+    parent: Domain | None = None
+    children: list[Domain] = field(default_factory=list)
+    caps: set[int] = field(default_factory=set)  # ids this domain was granted authority over
+    bindings: list[Binding] = field(default_factory=list)
+    page_quota: int = 1 << 15  # frames this domain and its descendants may hold
+    subtree_pages: int = 0  # frames held by this domain and its descendants
+    share: int = 100  # CPU tickets
+    pass_value: int = 0  # stride scheduler's virtual time
+    queued: bool = False  # in the run queue
+    state: DomState = DomState.STOPPED
     exit_status: int | None = None
     killed_by: Trap | None = None
+    reaped: bool = False  # destroyed: only the record remains, for statistics
+    fault_entry: int = 0  # user-level fault handler (0: none)
+    xstack_top: int = 0
+    pending_upcall: tuple[int, int] | None = None  # (cause, tval) delivered when it next runs
+    revoke_target: int | None = None  # frames it must get down to (visible revocation)
+    notify_bits: int = 0
+    ipc: IpcWait | None = None
+    senders: deque[Domain] = field(default_factory=deque)  # callers waiting to be received
+    callers: list[Domain] = field(default_factory=list)  # calls received, not yet replied to
     stats: DomainStats = field(default_factory=DomainStats)
     _symbolizer: Symbolizer | None = None
 
@@ -58,6 +77,11 @@ class Domain:
         """'domain 2 (hello)': how messages name it."""
         return f"domain {self.id} ({self.name})"
 
+    @property
+    def alive(self) -> bool:
+        """True until the domain exits or is destroyed."""
+        return self.state != DomState.EXITED
+
     def describe_pc(self, pc: int) -> str:
         """pc with symbol and source line, when the program has them."""
         if self.image is None:
@@ -65,3 +89,20 @@ class Domain:
         if self._symbolizer is None:
             self._symbolizer = Symbolizer(self.image)
         return self._symbolizer.describe(pc)
+
+    def ancestors(self) -> list[Domain]:
+        """Parent, grandparent, ... up to a domain the kernel booted."""
+        chain = []
+        d = self.parent
+        while d is not None:
+            chain.append(d)
+            d = d.parent
+        return chain
+
+    def descendants(self) -> list[Domain]:
+        """Every domain below this one, children after their own descendants."""
+        out: list[Domain] = []
+        for c in self.children:
+            out.extend(c.descendants())
+            out.append(c)
+        return out

@@ -1,7 +1,9 @@
-"""The physical frame table: which domain owns each 4 KiB frame of RAM.
+"""The physical frame table: who owns each 4 KiB frame of RAM, and who maps it.
 
-Every frame is free or has exactly one owner. Page-table frames are owned by the
-domain whose address space they describe (they count against its quota) but are
+Every frame is free or has exactly one owner, the domain charged for it. A user page
+is also recorded with every (domain, va) that maps it, so sharing is always explicit,
+revocation can find every mapping, and a frame is freed when its last mapping goes.
+Page-table frames are owned by the domain whose address space they describe but are
 marked as tables, so that no call can ever map them into user space.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Callable
 
 from emulator.ram import PhysicalMemory
 from emulator.riscv import PAGE_SIZE
@@ -30,6 +33,7 @@ class FrameInfo:
 
     owner: int
     kind: FrameKind
+    mappers: tuple[tuple[int, int], ...]  # (domain id, va) of every mapping
 
 
 class OutOfFrames(Exception):
@@ -37,29 +41,35 @@ class OutOfFrames(Exception):
 
 
 class FrameTable:
-    """Allocation and ownership of RAM frames."""
+    """Allocation, ownership and mappings of RAM frames."""
 
-    def __init__(self, ram: PhysicalMemory, reserved: int = 0) -> None:
-        """Manage all of RAM except its first `reserved` bytes."""
+    def __init__(self, ram: PhysicalMemory, on_charge: Callable[[int, int], None] | None = None) -> None:
+        """Manage all of RAM; on_charge(owner, delta) hears of every change in a charge."""
         self.ram = ram
-        first = (ram.base + reserved + PAGE_SIZE - 1) // PAGE_SIZE
-        self.first_frame = first
-        self.nframes = (ram.base + ram.size) // PAGE_SIZE - first
+        self.first_frame = ram.base // PAGE_SIZE
+        self.nframes = ram.size // PAGE_SIZE
         self._owner = [FREE] * self.nframes
         self._kind = [FrameKind.FREE] * self.nframes
+        self._mappers: dict[int, list[tuple[int, int]]] = {}
         # Lowest addresses are handed out first (pop from the end of a descending list),
         # so a run's physical layout is easy to read and deterministic.
         self._free = list(range(self.nframes - 1, -1, -1))
         self._held: dict[int, int] = {}
+        self.on_charge = on_charge or (lambda owner, delta: None)
 
     def _index(self, pa: int) -> int:
-        """Frame number of pa within the table; ValueError if it is not a managed frame."""
+        """Frame number of pa within the table; ValueError if it is not a frame of RAM."""
         if pa % PAGE_SIZE:
             raise ValueError(f"{pa:#x} is not page-aligned")
         i = pa // PAGE_SIZE - self.first_frame
         if not 0 <= i < self.nframes:
             raise ValueError(f"{pa:#x} is not a frame of RAM")
         return i
+
+    def _charge(self, owner: int, delta: int) -> None:
+        """Record that owner holds delta more (or fewer) frames."""
+        self._held[owner] = self._held.get(owner, 0) + delta
+        self.on_charge(owner, delta)
 
     def alloc(self, owner: int, kind: FrameKind = FrameKind.PAGE) -> int:
         """A zeroed frame now owned by `owner`; raises OutOfFrames when RAM is exhausted."""
@@ -68,29 +78,58 @@ class FrameTable:
         i = self._free.pop()
         self._owner[i] = owner
         self._kind[i] = kind
-        self._held[owner] = self._held.get(owner, 0) + 1
+        self._charge(owner, 1)
         pa = (self.first_frame + i) * PAGE_SIZE
         self.ram.fill(pa, PAGE_SIZE)
         return pa
 
     def free(self, pa: int) -> None:
-        """Return a frame to the free pool."""
+        """Return a frame to the free pool (it must have no mappings left)."""
         i = self._index(pa)
-        owner = self._owner[i]
         if self._kind[i] == FrameKind.FREE:
             raise ValueError(f"frame {pa:#x} is already free")
-        self._held[owner] -= 1
+        if self._mappers.get(i):
+            raise ValueError(f"frame {pa:#x} is still mapped")
+        self._charge(self._owner[i], -1)
         self._owner[i] = FREE
         self._kind[i] = FrameKind.FREE
+        self._mappers.pop(i, None)
         self._free.append(i)
 
-    def info(self, pa: int) -> FrameInfo:
-        """Owner and kind of the frame at pa."""
+    def add_mapper(self, pa: int, domain: int, va: int) -> None:
+        """Record that domain maps frame pa at va."""
+        self._mappers.setdefault(self._index(pa), []).append((domain, va))
+
+    def remove_mapper(self, pa: int, domain: int, va: int) -> None:
+        """Forget one mapping of pa. When its owner no longer maps it, the charge moves
+        to the earliest remaining mapper; when nobody maps it, the frame is freed."""
         i = self._index(pa)
-        return FrameInfo(self._owner[i], self._kind[i])
+        mappers = self._mappers[i]
+        mappers.remove((domain, va))
+        if not mappers:
+            del self._mappers[i]
+            self.free(pa)
+        elif not any(d == self._owner[i] for d, _ in mappers):
+            self.transfer(pa, mappers[0][0])
+
+    def transfer(self, pa: int, new_owner: int) -> None:
+        """Make new_owner the domain charged for frame pa."""
+        i = self._index(pa)
+        self._charge(self._owner[i], -1)
+        self._owner[i] = new_owner
+        self._charge(new_owner, 1)
+
+    def info(self, pa: int) -> FrameInfo:
+        """Owner, kind and mappings of the frame at pa."""
+        i = self._index(pa)
+        return FrameInfo(self._owner[i], self._kind[i], tuple(self._mappers.get(i, ())))
+
+    def map_count(self, pa: int) -> int:
+        """How many mappings frame pa has."""
+        return len(self._mappers.get(self._index(pa), ()))
 
     def held_by(self, owner: int) -> int:
-        """How many frames `owner` holds (pages and tables)."""
+        """How many frames `owner` is charged for (pages and tables)."""
         return self._held.get(owner, 0)
 
     @property
@@ -98,6 +137,7 @@ class FrameTable:
         """Frames in the free pool."""
         return len(self._free)
 
-    def frames_of(self, owner: int) -> list[int]:
-        """Physical addresses of every frame `owner` holds (a scan: for checks, not hot paths)."""
-        return [(self.first_frame + i) * PAGE_SIZE for i, o in enumerate(self._owner) if o == owner]
+    def owned_frames(self) -> dict[int, FrameInfo]:
+        """Every frame in use, by physical address (a scan: for checks and tests)."""
+        return {(self.first_frame + i) * PAGE_SIZE: self.info((self.first_frame + i) * PAGE_SIZE)
+                for i in range(self.nframes) if self._kind[i] != FrameKind.FREE}

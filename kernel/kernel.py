@@ -1,8 +1,9 @@
 """The kernel proper: boots domains on a board and multiplexes the CPU among them.
 
-It owns the frame table, the domains and the scheduler, runs the main loop (pick a
-domain, run it for a quantum, account for it), and provides the mechanisms syscall
-handlers build on: allocate a frame, end a domain, give up the CPU.
+It owns the frame table, the domain tree and the scheduler, runs the main loop (pick a
+domain, run it for a quantum, account for it), and provides the mechanisms the system
+call handlers build on: charging frames against quotas, authority checks, blocking
+and waking, ending and destroying domains.
 """
 
 from __future__ import annotations
@@ -12,19 +13,23 @@ import traceback
 from typing import Callable
 
 from emulator.board import Board
+from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
 from emulator.riscv import Trap
-from kernel.domain import Domain, State
-from kernel.frames import FrameKind, FrameTable, OutOfFrames
+from kernel import ipc, memory
+from kernel.abi import DomState, Errno, Notify, Perm
+from kernel.bindings import Binding, console_input_arrived
+from kernel.domain import Domain
+from kernel.frames import FrameKind, FrameTable
 from kernel.loader import LoadError, load_image, page_count
-from kernel.sched import RoundRobin
+from kernel.sched import StrideScheduler
 from kernel.trap import handle_trap
+from kernel.upcall import deliver_upcall
 from kernel.vm import AddressSpace
 
 DEFAULT_QUANTUM = 100_000  # guest instructions per time slice
-DEFAULT_PAGE_QUOTA = 8192  # frames per domain (32 MiB), page tables included
-# Kill status of a domain stopped by a fault: the shell convention 128 + signal number.
-FAULT_STATUS = 128 + 11
+DEFAULT_PAGE_QUOTA = 8192  # frames per domain subtree (32 MiB), page tables included
+FAULT_STATUS = 128 + 11  # exit status of a domain killed by a fault: 128 + SIGSEGV
 
 
 def _stderr_log(line: str) -> None:
@@ -42,70 +47,149 @@ class Kernel:
         self.board = board
         self.quantum = quantum
         self.log = log
-        self.frames = FrameTable(board.ram)
+        self.frames = FrameTable(board.ram, on_charge=self._on_charge)
         self.domains: dict[int, Domain] = {}
-        self.scheduler = RoundRobin()
+        self.scheduler = StrideScheduler()
         self.current: Domain | None = None
         self.switches = 0
+        self.console_readers: set[int] = set()
+        self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests and traces
         self._reschedule = False
         self._next_id = 1
         board.cpu.trap_handler = self._on_trap
 
-    # --- domains --------------------------------------------------------------------
+    # --- domains and their resources ----------------------------------------------------
 
-    def spawn(self, image: ElfImage, argv: list[str], page_quota: int = DEFAULT_PAGE_QUOTA) -> Domain:
-        """Create a runnable domain running image with argv (argv[0] is the program name)."""
-        if page_count(image) + 4 > page_quota:
-            raise LoadError(f"{image.name}: needs more frames than its quota of {page_quota}")
-        if page_count(image) + 4 > self.frames.free_count:
-            raise LoadError(f"{image.name}: not enough free RAM to load it")
+    def create_domain(self, name: str, argv: list[str], image: ElfImage | None,
+                      parent: Domain | None, page_quota: int = DEFAULT_PAGE_QUOTA) -> Domain:
+        """A stopped domain with an empty address space, placed in the domain tree."""
         did = self._next_id
         self._next_id += 1
         space = AddressSpace(self.frames, did)
-        try:
-            entry = load_image(space, image, argv, lambda: self.frames.alloc(did, FrameKind.PAGE))
-        except LoadError:
-            self._release_memory(did, space)
-            raise
-        self.board.cpu.fence_i()  # frames may have held another program's code
-        ctx = self.board.cpu.new_context(entry.pc, space.satp, entry.regs)
-        d = Domain(did, image.name, list(argv), space, ctx, image, page_quota)
-        d.stats.pages_peak = self.frames.held_by(did)
+        d = Domain(did, name, list(argv), space, CpuContext(None, 0, 0), image, parent=parent,
+                   page_quota=parent.page_quota if parent else page_quota)
+        if parent is not None:
+            parent.children.append(d)
+            d.share = parent.share
         self.domains[did] = d
-        self.scheduler.add(d)
+        space.allocate_root()
         return d
 
-    def alloc_frame(self, d: Domain) -> int:
-        """A zeroed page frame charged to d (the caller has checked the quota)."""
+    def spawn(self, image: ElfImage, argv: list[str], page_quota: int = DEFAULT_PAGE_QUOTA,
+              share: int = 100, bindings: list[Binding] | None = None, start: bool = True) -> Domain:
+        """Boot a domain running image with argv (argv[0] is the program name)."""
+        needed = page_count(image) + 4
+        if needed > page_quota:
+            raise LoadError(f"{image.name}: needs {needed} frames, more than its quota of {page_quota}")
+        if needed > self.frames.free_count:
+            raise LoadError(f"{image.name}: not enough free RAM to load it")
+        d = self.create_domain(image.name, argv, image, None, page_quota)
+        d.share = share
+        d.bindings = list(bindings or [])
+        try:
+            entry = load_image(d.space, image, argv, lambda va, perm: self._new_page(d, va, perm))
+        except LoadError:
+            self.destroy_domain(d)
+            raise
+        self.board.cpu.fence_i()  # frames may have held another program's code
+        d.context = self.board.cpu.new_context(entry.pc, d.space.satp, entry.regs)
+        if start:
+            self.wake(d)
+        return d
+
+    def _new_page(self, d: Domain, va: int, perm: Perm) -> int:
+        """For the loader: a fresh frame charged to d, mapped at va."""
         pa = self.frames.alloc(d.id, FrameKind.PAGE)
-        d.stats.pages_peak = max(d.stats.pages_peak, self.frames.held_by(d.id))
+        memory.map_frame(self, d, va, pa, perm)
         return pa
 
+    def _on_charge(self, owner: int, delta: int) -> None:
+        """Frame-table callback: owner's charge changed; keep subtree totals and peaks."""
+        d = self.domains[owner]
+        d.subtree_pages += delta
+        for a in d.ancestors():
+            a.subtree_pages += delta
+        if delta > 0:
+            d.stats.pages_peak = max(d.stats.pages_peak, self.frames.held_by(owner))
+
     def can_charge(self, d: Domain, frames: int) -> bool:
-        """True if d may take `frames` more frames and RAM has them."""
-        return self.frames.held_by(d.id) + frames <= d.page_quota and frames <= self.frames.free_count
+        """True if d's subtree, and every subtree above it, may take `frames` more frames."""
+        if frames > self.frames.free_count:
+            return False
+        return all(x.subtree_pages + frames <= x.page_quota for x in [d, *d.ancestors()])
+
+    def has_authority(self, actor: Domain, target: Domain) -> bool:
+        """True if actor may act on target: itself, an ancestor, or holding a capability."""
+        return target is actor or actor in target.ancestors() or target.id in actor.caps
+
+    def resolve(self, actor: Domain, dom: int, allow_exited: bool = False) -> Domain | Errno:
+        """The domain a call names (0: the caller), or why the caller may not act on it."""
+        if dom == 0:
+            return actor
+        target = self.domains.get(dom)
+        if target is None or target.reaped or (not allow_exited and not target.alive):
+            return Errno.ESRCH
+        if not self.has_authority(actor, target):
+            return Errno.EPERM
+        return target
+
+    # --- ending domains ------------------------------------------------------------------
+
+    def _teardown(self, d: Domain) -> None:
+        """Stop d for good: wake its IPC partners, release its memory, drop its context."""
+        d.state = DomState.EXITED
+        ipc.abort_ipc(self, d)
+        memory.release_space(self, d)
+        self.console_readers.discard(d.id)
+        self.board.cpu.forget(d.context)
+        if d is self.current:
+            self._reschedule = True
 
     def exit_domain(self, d: Domain, status: int) -> None:
-        """End d with an exit status and give back everything it held."""
-        d.state = State.EXITED
+        """End d with an exit status. Its children move up to its parent, which is told."""
         d.exit_status = status
-        self._release_memory(d.id, d.space)
-        self.board.cpu.forget(d.context)
+        self._teardown(d)
+        for c in d.children:
+            d.subtree_pages -= c.subtree_pages
+            c.parent = d.parent
+            if d.parent is not None:
+                d.parent.children.append(c)
+        d.children = []
+        if d.parent is not None:
+            ipc.notify(self, d.parent, Notify.CHILD)
+        else:
+            d.reaped = True
 
     def kill_domain(self, d: Domain, trap: Trap) -> None:
         """End d because of a fault it could not handle."""
         d.killed_by = trap
         self.exit_domain(d, FAULT_STATUS)
 
-    def _release_memory(self, did: int, space: AddressSpace) -> None:
-        """Unmap and free every frame did owns, then its page tables."""
-        for m in list(space.mappings()):
-            space.unmap(m.va)
-            if self.frames.info(m.pa).owner == did:
-                self.frames.free(m.pa)
-        space.release_tables()
+    def destroy_domain(self, d: Domain) -> None:
+        """End d and every descendant now, and forget them; all their frames return."""
+        for x in d.descendants() + [d]:
+            if x.alive:
+                if x.exit_status is None:
+                    x.exit_status = FAULT_STATUS - 2  # 128 + SIGKILL
+                self._teardown(x)
+            x.reaped = True
+        if d.parent is not None:
+            d.parent.children.remove(d)
+            d.parent = None
 
-    # --- the CPU --------------------------------------------------------------------
+    # --- the CPU ---------------------------------------------------------------------------
+
+    def block(self, d: Domain) -> None:
+        """d waits (in IPC) and is not scheduled until woken."""
+        d.state = DomState.BLOCKED
+        if d is self.current:
+            self._reschedule = True
+
+    def wake(self, d: Domain) -> None:
+        """Make d runnable."""
+        if d.alive and not d.reaped:
+            d.state = DomState.RUNNABLE
+            self.scheduler.add(d)
 
     def request_reschedule(self) -> None:
         """The running domain gives up the CPU at the end of the current trap."""
@@ -113,18 +197,21 @@ class Kernel:
 
     def keeps_cpu(self, d: Domain) -> bool:
         """After a trap: may d go on running in this slice?"""
-        return d.state == State.RUNNABLE and not self._reschedule
+        return d.state == DomState.RUNNABLE and not self._reschedule
 
     def _on_trap(self, trap: Trap) -> bool:
         """The board's trap vector."""
         d = self.current
         assert d is not None, "trap with no domain running"
         try:
-            return handle_trap(self, d, trap)
+            keep = handle_trap(self, d, trap)
+            if self.after_syscall is not None:
+                self.after_syscall(d)
+            return keep
         except Exception as err:  # a kernel bug must not take the machine down
             self.log(f"kernel error handling {trap} for {d.label}: {err!r}; domain stopped")
             traceback.print_exc(file=sys.stderr)
-            if d.state != State.EXITED:
+            if d.alive:
                 self.kill_domain(d, trap)
             return False
 
@@ -133,26 +220,46 @@ class Kernel:
         cpu = self.board.cpu
         self.current = d
         self._reschedule = False
+        cpu.load(d.context)
+        if d.pending_upcall is not None:
+            cause, tval = d.pending_upcall
+            d.pending_upcall = None
+            deliver_upcall(self, d, cause, d.context.pc, tval)
         start = cpu.clock.count
         cpu.run(d.context, self.quantum)
-        d.stats.instructions += cpu.clock.count - start
+        used = cpu.clock.count - start
+        d.stats.instructions += used
         d.stats.slices += 1
+        self.scheduler.charge(d, used)
         self.current = None
+        if d.revoke_target is not None and d.alive:
+            memory.force_revocation(self, d)  # it had its slice to comply
 
     def run(self, max_instructions: int | None = None) -> None:
         """Schedule domains until none is runnable (or the instruction limit passes)."""
         previous = None
-        while (d := self.scheduler.next()) is not None:
+        while True:
+            d = self.scheduler.next()
+            if d is None:
+                if self.board.console.input_ready or self.board.console.input_closed:
+                    if self.console_readers:
+                        console_input_arrived(self)
+                        continue
+                break
             if d is not previous:
                 self.switches += 1
                 previous = d
             self.run_slice(d)
-            if d.state == State.RUNNABLE:
+            if d.state == DomState.RUNNABLE:
                 self.scheduler.add(d)
             if max_instructions is not None and self.board.instructions >= max_instructions:
                 break
+        blocked = [x for x in self.live_domains if x.state == DomState.BLOCKED]
+        if blocked and max_instructions is None:
+            names = ", ".join(x.label for x in blocked)
+            self.log(f"machine halted: every live domain is blocked ({names})")
 
     @property
     def live_domains(self) -> list[Domain]:
         """Domains that have not exited."""
-        return [d for d in self.domains.values() if d.state != State.EXITED]
+        return [d for d in self.domains.values() if d.alive]

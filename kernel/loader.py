@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 from emulator.elf import ElfImage, Segment
 from emulator.riscv import A0, A1, PAGE_SIZE, SP
@@ -16,6 +17,7 @@ from kernel.abi import MAX_ARG_BYTES, MAX_ARGS, USER_STACK_PAGES, USER_STACK_TOP
 from kernel.vm import AddressSpace
 
 STACK_BOTTOM = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE
+NewPage = Callable[[int, Perm], int]
 
 
 class LoadError(Exception):
@@ -72,8 +74,8 @@ def page_count(image: ElfImage) -> int:
     return len(pages) + USER_STACK_PAGES
 
 
-def map_segment(space: AddressSpace, seg: Segment, alloc) -> None:
-    """Map one segment page by page, copying its file bytes; `alloc()` gives a zeroed frame.
+def map_segment(space: AddressSpace, seg: Segment, new_page: NewPage) -> None:
+    """Map one segment page by page, copying its file bytes.
 
     A page shared with an earlier segment keeps its frame and gets the union of both
     segments' permissions (only possible with linker scripts that do not page-align).
@@ -84,8 +86,7 @@ def map_segment(space: AddressSpace, seg: Segment, alloc) -> None:
     while page < end:
         existing = space.lookup(page)
         if existing is None:
-            pa = alloc()
-            space.map(page, pa, perm)
+            pa = new_page(page, perm)
         else:
             pa = existing.pa
             if existing.perm | perm != existing.perm:
@@ -98,10 +99,10 @@ def map_segment(space: AddressSpace, seg: Segment, alloc) -> None:
         page += PAGE_SIZE
 
 
-def map_stack_with_args(space: AddressSpace, argv: list[bytes], alloc) -> EntryState:
+def map_stack_with_args(space: AddressSpace, argv: list[bytes], new_page: NewPage) -> EntryState:
     """Map the stack and lay out argv on it: strings at the top, then the pointer array."""
     for i in range(USER_STACK_PAGES):
-        space.map(STACK_BOTTOM + i * PAGE_SIZE, alloc(), Perm.R | Perm.W)
+        new_page(STACK_BOTTOM + i * PAGE_SIZE, Perm.R | Perm.W)
     strings = b"".join(a + b"\0" for a in argv)
     strings_at = USER_STACK_TOP - len(strings)
     pointers = []
@@ -115,11 +116,13 @@ def map_stack_with_args(space: AddressSpace, argv: list[bytes], alloc) -> EntryS
     return EntryState(pc=0, regs={SP: argv_at, A0: len(argv), A1: argv_at})
 
 
-def load_image(space: AddressSpace, image: ElfImage, argv: list[str], alloc) -> EntryState:
-    """Fill space with image and argv; the entry state for the domain's first run."""
+def load_image(space: AddressSpace, image: ElfImage, argv: list[str], new_page: NewPage) -> EntryState:
+    """Fill space with image and argv; the entry state for the domain's first run.
+
+    new_page(va, perm) maps a fresh zeroed frame at va and returns its address."""
     check_image(image)
     encoded = check_argv(argv)
     for seg in image.segments:
-        map_segment(space, seg, alloc)
-    entry = map_stack_with_args(space, encoded, alloc)
+        map_segment(space, seg, new_page)
+    entry = map_stack_with_args(space, encoded, new_page)
     return EntryState(pc=image.entry, regs=entry.regs)

@@ -1,33 +1,52 @@
-"""The CPU scheduler: which runnable domain gets the next instruction quantum.
+"""The CPU scheduler: proportional share by stride scheduling (Waldspurger, 1995).
 
-Round robin over a FIFO queue: deterministic, since nothing but the order of events in
-virtual time decides it.
+Each runnable domain has a pass value; the one with the smallest pass runs next, and
+after its slice its pass grows by the instructions it used times its stride
+(STRIDE1 / tickets). Over time each domain's share of instructions is proportional to
+its tickets. A heap keeps picking O(log n) in the number of runnable domains; ties
+break by arrival order, so the schedule is deterministic.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+import itertools
 
 from kernel.domain import Domain, State
 
+STRIDE1 = 1 << 20
+MAX_SHARE = 1_000_000
 
-class RoundRobin:
-    """Runnable domains take turns, each for one quantum."""
+
+class StrideScheduler:
+    """Runnable domains in order of pass value."""
 
     def __init__(self) -> None:
-        self._queue: deque[Domain] = deque()
+        self._heap: list[tuple[int, int, Domain]] = []
+        self._arrivals = itertools.count()
+        self.global_pass = 0  # pass of the domain picked last: where newcomers start
 
-    def add(self, domain: Domain) -> None:
-        """Make domain eligible to run (at the back of the queue)."""
-        self._queue.append(domain)
+    def add(self, d: Domain) -> None:
+        """Make d eligible to run. A domain that slept does not bank credit for it."""
+        if d.queued:
+            return
+        d.pass_value = max(d.pass_value, self.global_pass)
+        heapq.heappush(self._heap, (d.pass_value, next(self._arrivals), d))
+        d.queued = True
 
     def next(self) -> Domain | None:
-        """The domain to run now, removed from the queue; None if nothing is runnable."""
-        while self._queue:
-            domain = self._queue.popleft()
-            if domain.state == State.RUNNABLE:
-                return domain
+        """The runnable domain with the smallest pass, removed from the queue."""
+        while self._heap:
+            _pass, _seq, d = heapq.heappop(self._heap)
+            d.queued = False
+            if d.state == State.RUNNABLE:
+                self.global_pass = d.pass_value
+                return d
         return None
 
+    def charge(self, d: Domain, instructions: int) -> None:
+        """Advance d's pass for the instructions it just used."""
+        d.pass_value += max(instructions, 1) * (STRIDE1 // d.share)
+
     def __len__(self) -> int:
-        return sum(1 for d in self._queue if d.state == State.RUNNABLE)
+        return sum(1 for _p, _s, d in self._heap if d.state == State.RUNNABLE)

@@ -76,9 +76,14 @@ class AddressSpace:
         self.frames = frames
         self.ram: PhysicalMemory = frames.ram
         self.owner = owner
-        self.root = frames.alloc(owner, FrameKind.TABLE)
-        self.tables = [self.root]
+        self.root = 0
+        self.tables: list[int] = []
         self.pages_mapped = 0
+
+    def allocate_root(self) -> None:
+        """Allocate the root table (separate from __init__ so the owner exists first)."""
+        self.root = self.frames.alloc(self.owner, FrameKind.TABLE)
+        self.tables = [self.root]
 
     @property
     def satp(self) -> int:

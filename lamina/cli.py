@@ -1,7 +1,9 @@
 """The `lamina` command line: run, build.
 
     lamina run [--stats] [--stats-json FILE] [--quantum N] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...
+    lamina run --config NAME
     lamina build
+    lamina stats --loc
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from rich.console import Console
 from emulator.elf import ElfError
 from kernel.loader import LoadError
 from lamina.report import print_stats, stats_json
-from lamina.system import RunOptions, run_programs
+from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
+from lamina.system import RunOptions, run_config
 
 SEPARATOR = "+"
 
@@ -53,40 +56,53 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--stats", action="store_true", help="print per-domain counters at the end (on stderr)")
     run.add_argument("--stats-json", metavar="FILE", type=Path, help="write the counters as JSON to FILE")
     run.add_argument("--quantum", type=positive_int, default=None, metavar="N", help="preemption quantum in guest instructions")
-    run.add_argument("--ram", type=positive_int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
+    run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
     run.add_argument("--no-native", action="store_true", help="use the pure-Python instruction clock (slower, same counts)")
     run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...")
 
     sub.add_parser("build", help="build every userland program")
+
+    stats = sub.add_parser("stats", help="facts about Lamina itself")
+    stats.add_argument("--loc", action="store_true", help="lines of code of each layer")
     return parser
 
 
 def build_progress(stderr: Console):
-    """A progress callback that prints one line per build step on stderr."""
+    """A progress callback that prints one line per build step that does work, on stderr."""
     def progress(done: int, total: int, what: str) -> None:
-        stderr.print(f"[dim][{done}/{total}] {what}[/dim]", highlight=False)
+        if not what.endswith("up to date"):
+            stderr.print(f"[dim][{done}/{total}] {what}[/dim]", highlight=False)
     return progress
+
+
+def choose_config(args: argparse.Namespace) -> SystemConfig:
+    """The system to boot: --config NAME, or one domain per PROGRAM on the command line."""
+    if args.config:
+        if args.program:
+            raise ConfigError("command line", None, "give either --config NAME or PROGRAMs, not both")
+        return load_config(args.config)
+    if not args.program:
+        raise ConfigError("command line", None, "name a program to run, e.g. 'lamina run hello world', or --config NAME")
+    try:
+        return config_for_programs(split_commands(args.program))
+    except ValueError as err:
+        raise ConfigError("command line", None, str(err)) from None
 
 
 def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     """lamina run: boot, run the programs, report."""
     from toolchain.build import BuildError, UnknownProgram
 
-    if not args.program:
-        stderr.print("lamina run: name a program to run, e.g. 'lamina run hello world'")
-        return 2
-    try:
-        commands = split_commands(args.program)
-    except ValueError as err:
-        stderr.print(f"lamina run: {err}")
-        return 2
-    options = RunOptions(ram_mib=args.ram, native=not args.no_native,
+    options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
-    if args.quantum is not None:
-        options.quantum = args.quantum
     try:
-        result = run_programs(commands, options)
+        config = choose_config(args)
+        result = run_config(config, options)
+    except ConfigError as err:
+        stderr.print(f"lamina run: {err}", highlight=False, markup=False)
+        return 2
     except UnknownProgram as err:
         stderr.print(f"lamina run: {err}", highlight=False)
         return 2
@@ -113,6 +129,24 @@ def cmd_build(stderr: Console) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace, stdout: Console) -> int:
+    """lamina stats --loc: a table of code lines per layer and language."""
+    from rich.table import Table
+
+    from lamina.loc import layer_sizes
+
+    if not args.loc:
+        stdout.print("lamina stats: say what to report, e.g. --loc")
+        return 2
+    table = Table(title="Lines of code per layer (not blank, not comments or docstrings)")
+    for col in ("layer", "language", "files", "lines"):
+        table.add_column(col, justify="right" if col in ("files", "lines") else "left")
+    for size in layer_sizes():
+        table.add_row(size.layer, size.language, str(size.files), f"{size.lines:,}")
+    stdout.print(table)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lamina` console script."""
     args = make_parser().parse_args(argv)
@@ -121,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(args, stderr)
     if args.command == "build":
         return cmd_build(stderr)
+    if args.command == "stats":
+        return cmd_stats(args, Console())
     return 2
 
 

@@ -28,7 +28,9 @@ def domain_record(d: Domain) -> dict[str, Any]:
     s = d.stats
     return {
         "id": d.id,
-        "program": d.name,
+        "name": d.name,
+        "program": d.image.name if d.image else None,
+        "parent": d.parent.id if d.parent else None,
         "argv": d.argv,
         "status": d.exit_status,
         "killed_by": killed,
@@ -36,6 +38,8 @@ def domain_record(d: Domain) -> dict[str, Any]:
         "crossings": s.crossings,
         "syscalls": s.syscalls,
         "faults": s.faults,
+        "upcalls": s.upcalls,
+        "ipc_sent": s.ipc_sent,
         "pages_peak": s.pages_peak,
         "slices": s.slices,
     }

@@ -1,8 +1,9 @@
-"""Booting a whole system: a board, the kernel, and the domains a run asks for.
+"""Booting a whole system from a configuration: a board, the kernel, its domains.
 
-`run_programs` is what `lamina run` does, as a function tests can call: build the
-programs on demand, boot, spawn one domain per program, schedule until all have ended,
-and return what happened (exit statuses and the kernel's counters).
+`boot_config` turns a declarative SystemConfig (lamina/config.py) into a running
+machine; `run_config` runs it until every domain has ended; `run_programs` is what
+`lamina run PROG ARGS + PROG ...` does, through an ad-hoc configuration. Tests call
+these functions directly.
 """
 
 from __future__ import annotations
@@ -12,35 +13,39 @@ from pathlib import Path
 from typing import Callable
 
 from emulator.board import Board, BoardConfig
-from emulator.elf import read_elf
+from emulator.elf import ElfImage, read_elf
+from kernel.bindings import Binding
 from kernel.domain import Domain
-from kernel.kernel import DEFAULT_QUANTUM, Kernel
+from kernel.kernel import Kernel
+from lamina.config import SystemConfig, config_for_programs
 
 
 @dataclass
 class RunOptions:
-    """Knobs of one run."""
+    """Knobs of one run that are not part of the system description."""
 
-    quantum: int = DEFAULT_QUANTUM
-    ram_mib: int = 128
+    quantum: int | None = None  # overrides the configuration's
+    ram_mib: int | None = None  # overrides the configuration's
     native: bool = True
     build_dir: Path | None = None
     max_instructions: int | None = None
     console_sink: Callable[[bytes], None] | None = None
+    console_input: bytes | None = None  # fed to the console, then end of input
     log: Callable[[str], None] | None = None
     progress: Callable[[int, int, str], None] | None = None
 
 
 @dataclass
 class RunResult:
-    """The outcome of a run: the kernel (for its counters) and each domain, in spawn order."""
+    """The outcome of a run: the kernel (for its counters) and the booted domains."""
 
     kernel: Kernel
+    config: SystemConfig
     domains: list[Domain] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
-        """The first program's exit status (the one the command line names first)."""
+        """The first domain's exit status (the program the command line names first)."""
         first = self.domains[0]
         return first.exit_status if first.exit_status is not None else 1
 
@@ -52,32 +57,54 @@ def resolve_build_dir(options: RunOptions) -> Path:
     return options.build_dir or default_build_dir()
 
 
-def boot(options: RunOptions) -> Kernel:
-    """A powered-on board with a kernel and no domains yet."""
-    native_cache = resolve_build_dir(options) / "host" if options.native else None
-    config = BoardConfig(ram_mib=options.ram_mib, native_cache=native_cache)
-    if options.console_sink is not None:
-        config.console_sink = options.console_sink
-    board = Board(config)
-    if options.log is not None:
-        return Kernel(board, quantum=options.quantum, log=options.log)
-    return Kernel(board, quantum=options.quantum)
-
-
-def program_path(name: str, options: RunOptions) -> Path:
-    """The built executable for program `name`, building it (and only it) if needed."""
+def load_program(name: str, options: RunOptions) -> ElfImage:
+    """The checked executable of program `name`, built (and only it) if needed."""
     from toolchain.build import build_program
 
-    return build_program(name, build_dir=resolve_build_dir(options), progress=options.progress)
+    path = build_program(name, build_dir=resolve_build_dir(options), progress=options.progress)
+    return read_elf(path, name)
+
+
+def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
+    """A board built as the configuration says, with a kernel and no domains yet."""
+    native_cache = resolve_build_dir(options) / "host" if options.native else None
+    board_config = BoardConfig(ram_mib=options.ram_mib or config.ram_mib, native_cache=native_cache)
+    if options.console_sink is not None:
+        board_config.console_sink = options.console_sink
+    board = Board(board_config)
+    if options.console_input is not None:
+        board.console.feed(options.console_input)
+        board.console.close_input()
+    quantum = options.quantum or config.quantum
+    if options.log is not None:
+        return Kernel(board, quantum=quantum, log=options.log)
+    return Kernel(board, quantum=quantum)
+
+
+def boot_config(config: SystemConfig, options: RunOptions | None = None) -> RunResult:
+    """Power on and create every domain the configuration describes, in order."""
+    options = options or RunOptions()
+    images = {spec.program: load_program(spec.program, options) for spec in config.domains}
+    kernel = power_on(config, options)
+    result = RunResult(kernel, config)
+    for spec in config.domains:
+        bindings = [Binding(b.kind, b.lo, b.hi) for b in spec.bindings]
+        d = kernel.spawn(images[spec.program], [spec.program, *spec.args], page_quota=spec.page_quota,
+                         share=spec.share, bindings=bindings, start=spec.start)
+        d.name = spec.name
+        result.domains.append(d)
+    return result
+
+
+def run_config(config: SystemConfig, options: RunOptions | None = None) -> RunResult:
+    """Boot the configuration and schedule until no domain can run."""
+    options = options or RunOptions()
+    result = boot_config(config, options)
+    result.kernel.run(max_instructions=options.max_instructions)
+    return result
 
 
 def run_programs(commands: list[list[str]], options: RunOptions | None = None) -> RunResult:
-    """Run each argv in `commands` as its own domain, concurrently, until all end."""
+    """Run each argv in `commands` as its own console-bound domain, concurrently."""
     options = options or RunOptions()
-    images = [read_elf(program_path(argv[0], options), argv[0]) for argv in commands]
-    kernel = boot(options)
-    result = RunResult(kernel)
-    for image, argv in zip(images, commands):
-        result.domains.append(kernel.spawn(image, argv))
-    kernel.run(max_instructions=options.max_instructions)
-    return result
+    return run_config(config_for_programs(commands), options)

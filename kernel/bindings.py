@@ -1,0 +1,125 @@
+"""Device bindings: the only way a domain reaches a device.
+
+A binding names a device and the part of it the domain may use: the whole console, a
+disk extent of blocks [lo, hi), or the packets a NIC filter (protocol lo, port hi;
+0 = any) accepts. The kernel checks the binding on every device call, which is all the
+protection a device needs; what the domain does with the device is its own business.
+Bindings come from the boot configuration and can be passed on, never widened, with
+bind_grant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kernel.abi import Device, Errno, Notify, Sys, CONSOLE_WRITE_MAX
+
+if TYPE_CHECKING:
+    from kernel.domain import Domain
+    from kernel.kernel import Kernel
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The right to use part of one device."""
+
+    device: Device
+    lo: int = 0
+    hi: int = 0
+
+    def covers(self, other: Binding) -> bool:
+        """True if this binding allows everything `other` allows."""
+        if self.device != other.device:
+            return False
+        if self.device == Device.DISK:
+            return self.lo <= other.lo and other.hi <= self.hi
+        if self.device == Device.NIC:
+            return self.lo in (0, other.lo) and self.hi in (0, other.hi)
+        return True
+
+
+def well_formed(b: Binding) -> bool:
+    """True if the binding's range makes sense for its device."""
+    if b.device == Device.DISK:
+        return 0 <= b.lo < b.hi
+    if b.device == Device.NIC:
+        return 0 <= b.lo <= 255 and 0 <= b.hi <= 65535
+    return b.lo == 0 and b.hi == 0
+
+
+def holds(d: Domain, wanted: Binding) -> bool:
+    """True if d has a binding covering `wanted`."""
+    return any(b.covers(wanted) for b in d.bindings)
+
+
+def sys_bind_grant(k: Kernel, d: Domain, dom: int, device: int, lo: int, hi: int) -> int:
+    """bind_grant(dom, device, lo, hi): give dom part of a binding the caller holds."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    try:
+        wanted = Binding(Device(device), lo, hi)
+    except ValueError:
+        return -Errno.EINVAL
+    if not well_formed(wanted):
+        return -Errno.EINVAL
+    if not holds(d, wanted):
+        return -Errno.EPERM
+    if not holds(target, wanted):
+        target.bindings.append(wanted)
+    return 0
+
+
+CONSOLE = Binding(Device.CONSOLE)
+
+
+def sys_console_write(k: Kernel, d: Domain, buf: int, length: int) -> int:
+    """console_write(buf, len): send len bytes at buf to the console; returns len."""
+    if not holds(d, CONSOLE):
+        return -Errno.EPERM
+    if length > CONSOLE_WRITE_MAX:
+        return -Errno.EINVAL
+    data = d.space.copy_in(buf, length)
+    if data is None:
+        return -Errno.EFAULT
+    k.board.console.write(data)
+    return length
+
+
+def sys_console_read(k: Kernel, d: Domain, buf: int, length: int) -> int:
+    """console_read(buf, len): queued input bytes; 0 at end of input; -EAGAIN if none yet
+    (a Notify.CONSOLE notification follows when input arrives)."""
+    if not holds(d, CONSOLE):
+        return -Errno.EPERM
+    if length == 0 or length > CONSOLE_WRITE_MAX:
+        return -Errno.EINVAL
+    if not d.space.user_range_ok(buf, length, 2):
+        return -Errno.EFAULT
+    console = k.board.console
+    if console.input_ready == 0:
+        if console.input_closed:
+            return 0
+        k.console_readers.add(d.id)
+        return -Errno.EAGAIN
+    data = console.read(length)
+    d.space.copy_out(buf, data)
+    return len(data)
+
+
+def console_input_arrived(k: Kernel) -> None:
+    """Tell the domains that found no console input that some (or its end) is here."""
+    from kernel.ipc import notify
+
+    for did in sorted(k.console_readers):
+        reader = k.domains.get(did)
+        if reader is not None and reader.alive:
+            notify(k, reader, Notify.CONSOLE)
+    k.console_readers.clear()
+
+
+SYSCALLS = {
+    Sys.BIND_GRANT: sys_bind_grant,
+    Sys.CONSOLE_WRITE: sys_console_write,
+    Sys.CONSOLE_READ: sys_console_read,
+}

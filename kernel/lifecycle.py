@@ -1,0 +1,133 @@
+"""Domain calls: exofork, registers and run state, destruction, information, authority.
+
+A new domain is made exofork-style (MIT's Aegis and JOS): an empty address space and a
+copy of the caller's registers. The parent fills it with page calls, sets its
+registers, and makes it runnable. A domain acts on another only with authority: it is
+the other's ancestor, or was granted a capability for it with cap_grant.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING
+
+from emulator.riscv import A0
+from kernel.abi import DomState, Errno, Sys
+from kernel.sched import MAX_SHARE
+
+if TYPE_CHECKING:
+    from kernel.domain import Domain
+    from kernel.kernel import Kernel
+
+USER_REGS = struct.Struct("<33Q")
+DOMAIN_INFO = struct.Struct("<11Q")
+
+
+def sys_domain_create(k: Kernel, d: Domain) -> int:
+    """domain_create(): a stopped child with an empty address space and the caller's
+    registers; it will see 0 in a0, the caller sees the child's id."""
+    if not k.can_charge(d, 1):
+        return -Errno.ENOMEM
+    cpu = k.board.cpu
+    child = k.create_domain(d.name, d.argv, d.image, parent=d)
+    child.context = cpu.clone_context(child.space.satp, cpu.pc, {A0: 0})
+    return child.id
+
+
+def sys_domain_set_regs(k: Kernel, d: Domain, dom: int, regs: int) -> int:
+    """domain_set_regs(dom, struct user_regs *): set every register and pc of a stopped domain."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    if target is d:
+        return -Errno.EINVAL
+    if target.state != DomState.STOPPED:
+        return -Errno.EBUSY
+    data = d.space.copy_in(regs, USER_REGS.size)
+    if data is None:
+        return -Errno.EFAULT
+    words = USER_REGS.unpack(data)
+    for n in range(1, 32):
+        k.board.cpu.set_context_reg(target.context, n, words[n])
+    target.context.pc = words[32]
+    return 0
+
+
+def sys_domain_set_state(k: Kernel, d: Domain, dom: int, state: int) -> int:
+    """domain_set_state(dom, STOPPED or RUNNABLE): stop or start another domain."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    if target is d or state not in (DomState.STOPPED, DomState.RUNNABLE):
+        return -Errno.EINVAL
+    if target.state == DomState.BLOCKED:
+        return -Errno.EBUSY
+    if state == DomState.RUNNABLE:
+        k.wake(target)
+    else:
+        target.state = DomState.STOPPED
+    return 0
+
+
+def sys_domain_destroy(k: Kernel, d: Domain, dom: int) -> int:
+    """domain_destroy(dom): dom and all its descendants end; every frame they held is freed."""
+    target = k.resolve(d, dom, allow_exited=True)
+    if isinstance(target, Errno):
+        return -target
+    if target is d:
+        return -Errno.EINVAL
+    k.destroy_domain(target)
+    return 0
+
+
+def sys_domain_info(k: Kernel, d: Domain, dom: int, info: int) -> int:
+    """domain_info(dom, struct domain_info *): state and counters of any existing domain."""
+    target = d if dom == 0 else k.domains.get(dom)
+    if target is None or target.reaped:
+        return -Errno.ESRCH
+    s = target.stats
+    status = target.exit_status if target.exit_status is not None else 0
+    data = DOMAIN_INFO.pack(
+        target.id, target.parent.id if target.parent else 0, int(target.state), status,
+        s.instructions, s.crossings, s.syscalls, s.faults, target.subtree_pages,
+        target.page_quota, target.share,
+    )
+    if not d.space.copy_out(info, data):
+        return -Errno.EFAULT
+    return 0
+
+
+def sys_set_share(k: Kernel, d: Domain, dom: int, tickets: int) -> int:
+    """set_share(dom, tickets): dom's CPU share (1..1,000,000 tickets), not above the caller's."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    if not 1 <= tickets <= MAX_SHARE or (target is not d and tickets > d.share):
+        return -Errno.EINVAL
+    if target is d and tickets > d.share:
+        return -Errno.EPERM
+    target.share = tickets
+    return 0
+
+
+def sys_cap_grant(k: Kernel, d: Domain, target_id: int, recipient_id: int) -> int:
+    """cap_grant(target, recipient): recipient gains authority over target."""
+    target = k.resolve(d, target_id)
+    if isinstance(target, Errno):
+        return -target
+    recipient = k.domains.get(recipient_id)
+    if recipient is None or not recipient.alive:
+        return -Errno.ESRCH
+    recipient.caps.add(target.id)
+    return 0
+
+
+SYSCALLS = {
+    Sys.DOMAIN_CREATE: sys_domain_create,
+    Sys.DOMAIN_SET_REGS: sys_domain_set_regs,
+    Sys.DOMAIN_SET_STATE: sys_domain_set_state,
+    Sys.DOMAIN_DESTROY: sys_domain_destroy,
+    Sys.DOMAIN_INFO: sys_domain_info,
+    Sys.SET_SHARE: sys_set_share,
+    Sys.CAP_GRANT: sys_cap_grant,
+}

@@ -1,0 +1,115 @@
+"""Where things are: userland's sources, and where their build products go.
+
+A SourceTree is a checkout's root (the directory holding userland/); a BuildTree is a
+build directory. Keeping both as plain path arithmetic here lets the builder read as a
+list of steps, and lets tests point the builder at a copy of the sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# The directory holding the toolchain package, kernel/ and userland/.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+LIBRARY_SUFFIXES = (".c", ".S")
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """The user-side sources of one checkout."""
+
+    root: Path
+
+    @property
+    def userland(self) -> Path:
+        """userland/: the C library, the programs and the linker script."""
+        return self.root / "userland"
+
+    @property
+    def include_dir(self) -> Path:
+        """userland/include: the library's headers (string.h, stdio.h, ...)."""
+        return self.userland / "include"
+
+    @property
+    def linker_script(self) -> Path:
+        """userland/user.ld: the layout of every user program."""
+        return self.userland / "user.ld"
+
+    @property
+    def crt0(self) -> Path:
+        """userland/lib/crt0.S: the entry point, linked first into every program."""
+        return self.userland / "lib" / "crt0.S"
+
+    def library_sources(self) -> list[Path]:
+        """Every source of the user library except crt0, in a fixed order."""
+        lib = self.userland / "lib"
+        sources = [p for p in lib.iterdir() if p.suffix in LIBRARY_SUFFIXES and p != self.crt0]
+        return sorted(sources)
+
+    def programs(self) -> list[str]:
+        """The names of all programs: one per userland/programs/<name>.c, sorted."""
+        return sorted(p.stem for p in (self.userland / "programs").glob("*.c"))
+
+    def program_source(self, name: str) -> Path:
+        """The source file of program name."""
+        return self.userland / "programs" / f"{name}.c"
+
+    def relative(self, path: Path) -> str:
+        """path as the compiler should see it: relative to the root, forward slashes."""
+        return path.relative_to(self.root).as_posix()
+
+
+@dataclass(frozen=True)
+class BuildTree:
+    """The products of one build directory."""
+
+    root: Path
+
+    @property
+    def include_dir(self) -> Path:
+        """Generated headers (lamina/abi.h) and linker fragments (lamina/abi.ld)."""
+        return self.root / "include"
+
+    @property
+    def abi_header(self) -> Path:
+        """The generated C header of the kernel ABI, included as <lamina/abi.h>."""
+        return self.include_dir / "lamina" / "abi.h"
+
+    @property
+    def abi_linker_fragment(self) -> Path:
+        """The generated layout constants userland/user.ld includes as lamina/abi.ld."""
+        return self.include_dir / "lamina" / "abi.ld"
+
+    @property
+    def syscall_stubs(self) -> Path:
+        """The generated system-call stubs, compiled into the user library."""
+        return self.root / "gen" / "usys.S"
+
+    @property
+    def zig_cache(self) -> Path:
+        """zig's global and local caches, kept out of the user's home directory."""
+        return self.root / "zig-cache"
+
+    @property
+    def library(self) -> Path:
+        """The user library archive, linked into every program."""
+        return self.root / "lib" / "libuser.a"
+
+    def object_for(self, relative_source: str) -> Path:
+        """The object file of a source given relative to the source root (x.c -> x.c.o,
+        so crt0.S and a crt0.c could never collide)."""
+        return self.root / "obj" / f"{relative_source}.o"
+
+    def relative(self, path: Path) -> str:
+        """A path in this build directory as a person would name it: bin/hello."""
+        return path.relative_to(self.root).as_posix()
+
+    def stamp_for(self, output: Path) -> Path:
+        """Where the stamp of an output of this build lives (see toolchain.stamps)."""
+        return self.root / "stamps" / f"{output.relative_to(self.root)}.stamp"
+
+    def binary(self, name: str) -> Path:
+        """The linked ELF of program name."""
+        return self.root / "bin" / name

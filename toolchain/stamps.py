@@ -1,0 +1,103 @@
+"""Decide whether a build step must run again, the way make would but by content.
+
+Each output has a stamp file (kept apart from the outputs, under <build>/stamps/) that
+records a digest of the command that made it and a content hash of every input it
+read. For a compilation the inputs are the ones the compiler itself listed in its `-MD` depfile, so
+editing any header rebuilds exactly the objects that include it. An output is up to
+date when it exists, the command is unchanged (flags, paths, zig version) and every
+recorded input still hashes the same. Hashing contents rather than comparing mtimes
+means `touch` alone rebuilds nothing, and a recompiled object that came out identical
+does not force a relink.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolchain.zig import toolchain_version
+
+
+def parse_depfile(text: str) -> list[str]:
+    """The prerequisites listed in a make-style depfile (`out.o: a.c b.h \\` ...)."""
+    joined = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    _, _, prerequisites = joined.partition(": ")
+    paths: list[str] = []
+    current = ""
+    index = 0
+    while index < len(prerequisites):
+        char = prerequisites[index]
+        if char == "\\" and index + 1 < len(prerequisites) and prerequisites[index + 1] in " #":
+            current += prerequisites[index + 1]
+            index += 2
+            continue
+        if char == "$" and prerequisites[index + 1 : index + 2] == "$":
+            current += "$"
+            index += 2
+            continue
+        if char.isspace():
+            if current:
+                paths.append(current)
+            current = ""
+        else:
+            current += char
+        index += 1
+    if current:
+        paths.append(current)
+    return paths
+
+
+def command_digest(command: list[str]) -> str:
+    """A digest naming a command and the toolchain that runs it."""
+    text = "\0".join([toolchain_version(), *command])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class ContentHashes:
+    """Content hashes of files, remembered while a file's size and mtime stay the same."""
+
+    _known: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
+
+    def of(self, path: Path) -> str | None:
+        """The SHA-256 of path's content, or None if it does not exist."""
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        remembered = self._known.get(path)
+        if remembered and remembered[:2] == (status.st_size, status.st_mtime_ns):
+            return remembered[2]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self._known[path] = (status.st_size, status.st_mtime_ns, digest)
+        return digest
+
+
+def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: ContentHashes) -> bool:
+    """True if output exists and, by its stamp, was made by this command from inputs
+    that have not changed since."""
+    if not output.exists() or not stamp.exists():
+        return False
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    if recorded.get("command") != command_digest(command):
+        return False
+    inputs: dict[str, str | None] = recorded.get("inputs", {})
+    return all(hashes.of(Path(path)) == digest for path, digest in inputs.items())
+
+
+def forget(stamp: Path) -> None:
+    """Drop a stamp, so a step interrupted half-way is redone next time."""
+    stamp.unlink(missing_ok=True)
+
+
+def record(stamp: Path, command: list[str], inputs: list[Path], hashes: ContentHashes) -> None:
+    """Write a stamp: the command and the content hash of every input it read."""
+    digests = {str(path): hashes.of(path) for path in inputs}
+    text = json.dumps({"command": command_digest(command), "inputs": digests}, indent=1, sort_keys=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(text + "\n")

@@ -1,0 +1,98 @@
+/* lamina/syscall.h: Lamina's system calls, one C function per call.
+ *
+ * These are the raw calls: the stubs (usys.S, generated from kernel/abi.py like
+ * everything in <lamina/abi.h>) put the call number in a7 and execute ecall; the
+ * arguments travel in a0..a6 and the function returns what the kernel left in a0.
+ * A negative result is an error, -errno, with the E* values from <lamina/abi.h>
+ * (for example -ENOMEM). A `dom` argument of 0 means the calling domain.
+ *
+ * The IPC receive calls deliver more than a0 (message words in a1..a4); these plain
+ * stubs return a0 only.
+ */
+#ifndef LAMINA_SYSCALL_H
+#define LAMINA_SYSCALL_H
+
+#include <lamina/abi.h>
+
+/* End this domain with status. Never returns. Prefer exit(), which flushes stdio. */
+void sys_exit(int status) __attribute__((noreturn));
+
+/* Give up the rest of this quantum. Returns 0. */
+long sys_yield(void);
+
+/* Write len bytes of buf to the console. Returns len, or -errno. */
+long sys_console_write(const void *buf, unsigned long len);
+
+/* Read up to len bytes of console input into buf. Returns the count, 0 at the end of
+ * input, or -EAGAIN if none has arrived yet. */
+long sys_console_read(void *buf, unsigned long len);
+
+/* This domain's id (also the cheapest system call: a "null" call for benchmarks). */
+long sys_getid(void);
+
+/* Map npages fresh zeroed pages at page-aligned va in dom with PERM_* rights. 0 or -errno. */
+long sys_page_alloc(long dom, void *va, unsigned long npages, int perm);
+
+/* Share the frame at src_va in src_dom at dst_va in dst_dom with PERM_* rights. 0 or -errno. */
+long sys_page_map(long src_dom, void *src_va, long dst_dom, void *dst_va, int perm);
+
+/* Remove the mapping at va in dom. 0 or -errno. */
+long sys_page_unmap(long dom, void *va);
+
+/* The PERM_* bits of the page at va in dom, plus PAGE_OWNED and PAGE_SHARED; or -errno. */
+long sys_page_query(long dom, void *va);
+
+/* Create a child domain (exofork). Returns its id in the caller, 0 in the child, or -errno. */
+long sys_domain_create(void);
+
+/* Set all registers of dom (which must be stopped) from *regs. 0 or -errno. */
+long sys_domain_set_regs(long dom, const struct user_regs *regs);
+
+/* Put dom in run state (a DOM_STATE_* value). 0 or -errno. */
+long sys_domain_set_state(long dom, long state);
+
+/* Destroy dom and all its descendants. 0 or -errno. */
+long sys_domain_destroy(long dom);
+
+/* Fill *info with dom's state and counters. 0 or -errno. */
+long sys_domain_info(long dom, struct domain_info *info);
+
+/* Make faults in dom run entry on the exception stack ending at xstack_top. 0 or -errno. */
+long sys_set_fault_handler(long dom, void *entry, void *xstack_top);
+
+/* Resume the code a fault interrupted, with the registers in *frame. Returns only on error. */
+long sys_fault_return(const struct fault_frame *frame);
+
+/* Send four words (and optionally the page at send_page) to dest and wait for the
+ * reply, received at recv_window. Returns the reply's a0, or -errno. */
+long sys_ipc_call(long dest, unsigned long w0, unsigned long w1, unsigned long w2,
+                  unsigned long w3, void *send_page, void *recv_window);
+
+/* Wait for a message (a page, if any, lands at recv_window). Returns the sender's id
+ * (0 for a notification), or -errno. */
+long sys_ipc_recv(void *recv_window);
+
+/* Reply to caller with four words and optionally a page. 0 or -errno. */
+long sys_ipc_reply(long caller, unsigned long w0, unsigned long w1, unsigned long w2,
+                   unsigned long w3, void *send_page);
+
+/* Reply to caller, then wait for the next message, like sys_ipc_recv. */
+long sys_ipc_reply_recv(long caller, unsigned long w0, unsigned long w1, unsigned long w2,
+                        unsigned long w3, void *send_page, void *recv_window);
+
+/* Set notification bits of dest (only bits at or above 1 << NOTIFY_USER_SHIFT). 0 or -errno. */
+long sys_notify(long dest, unsigned long bits);
+
+/* Give dom a proportional share of the CPU of tickets. 0 or -errno. */
+long sys_set_share(long dom, unsigned long tickets);
+
+/* Limit dom's subtree to pages frames. 0 or -errno. */
+long sys_set_quota(long dom, unsigned long pages);
+
+/* Give recipient authority over target. 0 or -errno. */
+long sys_cap_grant(long target, long recipient);
+
+/* Pass on to dom the part [lo, hi) of the caller's binding of device (a DEVICE_* value). 0 or -errno. */
+long sys_bind_grant(long dom, long device, unsigned long lo, unsigned long hi);
+
+#endif /* LAMINA_SYSCALL_H */

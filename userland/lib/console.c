@@ -1,0 +1,60 @@
+// console.c: buffered console output.
+//
+// Every system call is a trap into the kernel, so characters collect in a buffer here
+// and go out with one console_write per line, when the buffer fills, or at exit().
+
+#include <stdio.h>
+#include <lamina/syscall.h>
+#include "console.h"
+
+#define CONSOLE_BUFFER_SIZE 512
+
+static char buffer[CONSOLE_BUFFER_SIZE];
+static unsigned long buffered;  // bytes in buffer not yet written
+
+// Write out everything buffered. Returns 0, or -errno if the kernel refused; the
+// unwritten bytes are then dropped, so one failed write cannot wedge later output.
+int
+console_flush(void)
+{
+  unsigned long done = 0;
+  long n;
+
+  while (done < buffered) {
+    n = sys_console_write(buffer + done, buffered - done);
+    if (n <= 0) {
+      buffered = 0;
+      return n < 0 ? (int)n : -EIO;
+    }
+    done += n;
+  }
+  buffered = 0;
+  return 0;
+}
+
+// Add c to the buffer; write the buffer out if c ends a line or the buffer is full.
+void
+console_putc(char c)
+{
+  buffer[buffered++] = c;
+  if (c == '\n' || buffered == CONSOLE_BUFFER_SIZE)
+    console_flush();
+}
+
+// Print the character c. Returns c as an unsigned char.
+int
+putchar(int c)
+{
+  console_putc((char)c);
+  return (unsigned char)c;
+}
+
+// Print the string s and a newline. Returns 0.
+int
+puts(const char *s)
+{
+  while (*s != '\0')
+    console_putc(*s++);
+  console_putc('\n');
+  return 0;
+}

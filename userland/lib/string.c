@@ -1,0 +1,182 @@
+// string.c: memory and string functions, one simple loop each.
+//
+// clang may also call memcpy, memmove, memset and memcmp on its own (for struct
+// copies and initialisers), so these four must exist even in a program that never
+// names them.
+
+#include <string.h>
+
+// Copy n bytes from src to dst; the areas must not overlap. Returns dst.
+void *
+memcpy(void *dst, const void *src, size_t n)
+{
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+
+  while (n-- > 0)
+    *d++ = *s++;
+  return dst;
+}
+
+// Copy n bytes from src to dst; the areas may overlap. Returns dst.
+void *
+memmove(void *dst, const void *src, size_t n)
+{
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+
+  if (d <= s || d >= s + n) {
+    while (n-- > 0)
+      *d++ = *s++;
+  } else {
+    // dst starts inside src: copy from the end so no byte is overwritten before it is read.
+    d += n;
+    s += n;
+    while (n-- > 0)
+      *--d = *--s;
+  }
+  return dst;
+}
+
+// Set n bytes at dst to the byte c. Returns dst.
+void *
+memset(void *dst, int c, size_t n)
+{
+  unsigned char *d = dst;
+
+  while (n-- > 0)
+    *d++ = (unsigned char)c;
+  return dst;
+}
+
+// Compare n bytes. Returns <0, 0 or >0 as a is below, equal to or above b.
+int
+memcmp(const void *a, const void *b, size_t n)
+{
+  const unsigned char *x = a;
+  const unsigned char *y = b;
+
+  for (; n > 0; n--, x++, y++) {
+    if (*x != *y)
+      return *x - *y;
+  }
+  return 0;
+}
+
+// Find the first byte c in the n bytes at s. Returns a pointer to it, or NULL.
+void *
+memchr(const void *s, int c, size_t n)
+{
+  const unsigned char *p = s;
+
+  for (; n > 0; n--, p++) {
+    if (*p == (unsigned char)c)
+      return (void *)p;
+  }
+  return NULL;
+}
+
+// The length of the string s, not counting its NUL.
+size_t
+strlen(const char *s)
+{
+  size_t n = 0;
+
+  while (s[n] != '\0')
+    n++;
+  return n;
+}
+
+// The length of s, but at most max: never reads past s[max - 1].
+size_t
+strnlen(const char *s, size_t max)
+{
+  size_t n = 0;
+
+  while (n < max && s[n] != '\0')
+    n++;
+  return n;
+}
+
+// Compare two strings. Returns <0, 0 or >0 as a sorts before, equal to or after b.
+int
+strcmp(const char *a, const char *b)
+{
+  while (*a != '\0' && *a == *b) {
+    a++;
+    b++;
+  }
+  return (unsigned char)*a - (unsigned char)*b;
+}
+
+// Compare at most n characters of two strings, like strcmp.
+int
+strncmp(const char *a, const char *b, size_t n)
+{
+  for (; n > 0; n--, a++, b++) {
+    if (*a != *b)
+      return (unsigned char)*a - (unsigned char)*b;
+    if (*a == '\0')
+      return 0;
+  }
+  return 0;
+}
+
+// Copy the string src, with its NUL, to dst. Returns dst.
+char *
+strcpy(char *dst, const char *src)
+{
+  char *d = dst;
+
+  while ((*d++ = *src++) != '\0')
+    ;
+  return dst;
+}
+
+// Copy at most n characters of src to dst, padding with NULs up to n. Returns dst.
+// As in standard C, dst is not NUL-terminated if src has n or more characters.
+char *
+strncpy(char *dst, const char *src, size_t n)
+{
+  size_t i = 0;
+
+  for (; i < n && src[i] != '\0'; i++)
+    dst[i] = src[i];
+  for (; i < n; i++)
+    dst[i] = '\0';
+  return dst;
+}
+
+// Append the string src to the string dst. Returns dst.
+char *
+strcat(char *dst, const char *src)
+{
+  strcpy(dst + strlen(dst), src);
+  return dst;
+}
+
+// Find the first c in the string s (c may be '\0'). Returns a pointer to it, or NULL.
+char *
+strchr(const char *s, int c)
+{
+  for (;; s++) {
+    if (*s == (char)c)
+      return (char *)s;
+    if (*s == '\0')
+      return NULL;
+  }
+}
+
+// Find the last c in the string s (c may be '\0'). Returns a pointer to it, or NULL.
+char *
+strrchr(const char *s, int c)
+{
+  const char *last = NULL;
+
+  for (;; s++) {
+    if (*s == (char)c)
+      last = s;
+    if (*s == '\0')
+      return (char *)last;
+  }
+}
