@@ -150,7 +150,8 @@ def cmd_stats(args: argparse.Namespace, stdout: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lamina` console script."""
     args = make_parser().parse_args(argv)
-    stderr = Console(stderr=True)
+    # Rich wraps at 80 columns when not on a terminal; a log file or CI can afford more.
+    stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
     if args.command == "run":
         return cmd_run(args, stderr)
     if args.command == "build":

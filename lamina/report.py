@@ -74,8 +74,8 @@ def print_stats(result: RunResult, console: Console) -> None:
     """A per-domain table of the counters, with a total row."""
     record = stats_record(result)
     table = Table(title="Lamina run statistics (virtual time = guest instructions)")
-    for col in ("domain", "program", "status", "instructions", "syscalls", "faults", "crossings", "pages peak", "slices"):
-        table.add_column(col, justify="left" if col in ("program", "status") else "right")
+    for col in ("domain", "command", "status", "instructions", "syscalls", "faults", "crossings", "pages peak", "slices"):
+        table.add_column(col, justify="left" if col in ("command", "status") else "right", no_wrap=True)
     for d in record["domains"]:
         status = str(d["status"]) if d["killed_by"] is None else f"killed ({d['killed_by']['cause']})"
         table.add_row(str(d["id"]), " ".join(d["argv"]), status, f"{d['instructions']:,}", f"{d['syscalls']:,}",

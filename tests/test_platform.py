@@ -1,0 +1,115 @@
+"""Pins of the Unicorn behaviours the board is built on (see shared PLATFORM.md).
+
+If an upgrade of unicorn changes one of these, the board's trap translation or clock
+would silently go wrong; these tests make it fail loudly instead. They drive raw
+Unicorn, not the board, with hand-encoded RV64 instructions under a hand-built Sv39
+page table in U-mode.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+import unicorn
+from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_MODE_RISCV64, UC_PROT_ALL, Uc, UcError
+from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_PRIV, UC_RISCV_REG_SATP, UC_RISCV_REG_T0
+
+RAM = 0x8000_0000
+CODE_VA = 0x1_0000
+LI_T0_0, LI_T1_10, ADDI_T0_1, BLT_BACK = 0x00000293, 0x00A00313, 0x00128293, 0xFE62CEE3
+ECALL, EBREAK, LUI_T2_0x300, LD_T3_8_T2 = 0x00000073, 0x00100073, 0x003003B7, 0x0083BE03
+
+
+def user_machine(words: list[int]) -> Uc:
+    """Unicorn in U-mode with `words` at CODE_VA (R+X+U) under Sv39, nothing else mapped."""
+    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64)
+    uc.mem_map(RAM, 1 << 20, UC_PROT_ALL)
+    root, mid, leaf, code = RAM, RAM + 0x1000, RAM + 0x2000, RAM + 0x3000
+    pte = lambda pa, flags: struct.pack("<Q", (pa >> 12) << 10 | flags | 1)  # noqa: E731
+    uc.mem_write(root + 8 * 0, pte(mid, 0))
+    uc.mem_write(mid + 8 * 0, pte(leaf, 0))
+    uc.mem_write(leaf + 8 * (CODE_VA >> 12), pte(code, 0x2 | 0x8 | 0x10 | 0x40 | 0x80))
+    uc.mem_write(code, struct.pack(f"<{len(words)}I", *words))
+    uc.reg_write(UC_RISCV_REG_SATP, (8 << 60) | (root >> 12))
+    uc.reg_write(UC_RISCV_REG_PRIV, 0)
+    return uc
+
+
+def exceptions(uc: Uc) -> list[tuple[int, int]]:
+    """Record (intno, pc) of every exception hook call, stopping the CPU at each."""
+    seen: list[tuple[int, int]] = []
+
+    def hook(uc_: Uc, intno: int, _d: object) -> None:
+        seen.append((intno, uc_.reg_read(UC_RISCV_REG_PC)))
+        uc_.emu_stop()
+
+    uc.hook_add(UC_HOOK_INTR, hook)
+    return seen
+
+
+def test_unicorn_version_is_the_pinned_one():
+    assert unicorn.__version__ == "2.1.4"
+
+
+def test_ecall_reaches_the_hook_as_cause_8_with_pc_advanced_by_4():
+    uc = user_machine([LI_T0_0, ECALL])
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(8, CODE_VA + 8)]
+
+
+def test_load_page_fault_reaches_the_hook_as_cause_13_with_pc_advanced_by_4():
+    uc = user_machine([LUI_T2_0x300, LD_T3_8_T2])
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(13, CODE_VA + 8)]
+
+
+def test_fetch_page_fault_is_cause_12_with_target_plus_4():
+    uc = user_machine([LUI_T2_0x300, 0x00038067])  # jr t2
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(12, 0x30_0000 + 4)]
+
+
+def test_ebreak_is_an_emulator_error_with_pc_at_the_ebreak():
+    uc = user_machine([LI_T0_0, EBREAK])
+    exceptions(uc)
+    with pytest.raises(UcError) as err:
+        uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert err.value.errno == unicorn.UC_ERR_INSN_INVALID
+    assert uc.reg_read(UC_RISCV_REG_PC) == CODE_VA + 4
+
+
+def test_stopping_in_a_block_hook_keeps_that_block_from_running():
+    # The instruction clock charges a block when its hook runs, and relies on a stop
+    # requested there to prevent the block from executing at all.
+    uc = user_machine([LI_T0_0, LI_T1_10, ADDI_T0_1, BLT_BACK, ECALL])
+    blocks = []
+
+    def hook(uc_: Uc, address: int, size: int, _d: object) -> None:
+        blocks.append(address)
+        if len(blocks) == 3:
+            uc_.emu_stop()
+
+    uc.hook_add(UC_HOOK_BLOCK, hook)
+    exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    # Blocks 1 (li, li, addi, blt) and 2 (addi, blt) ran; the third did not.
+    assert uc.reg_read(UC_RISCV_REG_T0) == 2
+    assert uc.reg_read(UC_RISCV_REG_PC) == CODE_VA + 8
+
+
+def test_native_clock_hook_registers_through_the_c_api():
+    from emulator.clock import InstructionClock
+    from emulator.native import load_clock_library
+    from toolchain.build import default_build_dir
+
+    lib = load_clock_library(default_build_dir() / "host")
+    assert lib is not None, "the native clock did not build"
+    uc = user_machine([LI_T0_0, LI_T1_10, ADDI_T0_1, BLT_BACK, ECALL])
+    clock = InstructionClock(uc, lib)
+    exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert clock.count == 2 + 2 * 10 + 1  # li, li, ten (addi, blt), and the ecall's block
