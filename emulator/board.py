@@ -12,7 +12,7 @@ from typing import Callable
 
 from emulator.console import Console
 from emulator.cpu import Cpu
-from emulator.native import load_clock_library
+from emulator.native import load_hook_library
 from emulator.ram import PhysicalMemory
 
 RAM_BASE = 0x8000_0000
@@ -43,7 +43,7 @@ class Board:
             raise ValueError(f"RAM size must be 1 to 4096 MiB, not {config.ram_mib}")
         self.config = config
         self.ram = PhysicalMemory(RAM_BASE, config.ram_mib << 20)
-        self.cpu = Cpu(self.ram, load_clock_library(config.native_cache))
+        self.cpu = Cpu(self.ram, load_hook_library(config.native_cache))
         self.console = Console(config.console_sink)
 
     @property

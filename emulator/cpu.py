@@ -10,6 +10,7 @@ about execution.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,7 +26,6 @@ from unicorn import (
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_PROT,
     UC_ERR_WRITE_UNMAPPED,
-    UC_HOOK_INTR,
     UC_MODE_RISCV64,
     UC_PROT_ALL,
     Uc,
@@ -40,8 +40,9 @@ from unicorn.riscv_const import (
 
 from emulator import decode, mmu
 from emulator.clock import InstructionClock
+from emulator.hooks import NARGS, Hooks, retract
 from emulator.ram import PhysicalMemory
-from emulator.riscv import PTE_X, Cause, Trap
+from emulator.riscv import A0, PTE_X, Cause, Trap, cause_from_code
 
 PRIV_USER = 0
 PRIV_MACHINE = 3
@@ -49,7 +50,10 @@ PRIV_MACHINE = 3
 # Sv39 (a kernel-half address no user PTE maps), so a run only ends by a stop.
 UNREACHABLE_PC = 0xFFFF_FFFF_FFFF_F000
 
-TrapHandler = Callable[[Trap], bool]
+# The trap vector: handler(scause, sepc) -> keep running. The kernel reads stval with
+# Cpu.trap_value and the argument registers through Cpu.trapframe, as a kernel reads
+# CSRs and its saved registers after a real trap.
+TrapHandler = Callable[[int, int], bool]
 
 _ERROR_CAUSES = {
     UC_ERR_FETCH_UNMAPPED: Cause.INSN_ACCESS_FAULT,
@@ -76,28 +80,22 @@ class CpuContext:
     pending: dict[int, int] = field(default_factory=dict)
     satp_dirty: bool = True
 
-@dataclass
-class _TrapInProgress:
-    """While a trap handler runs: the architectural pc the hart will resume at."""
-
-    trap: Trap
-    resume_pc: int
-
-
 class Cpu:
     """One RV64 hart running user code, with exact instruction accounting."""
 
-    def __init__(self, ram: PhysicalMemory, clock_library: object | None) -> None:
+    def __init__(self, ram: PhysicalMemory, hook_library: object | None) -> None:
         self.ram = ram
         self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64)
         self.uc.mem_map_ptr(ram.base, ram.size, UC_PROT_ALL, ram.host_address)
-        self.clock = InstructionClock(self.uc, clock_library)
+        self.hooks = Hooks(self.uc, hook_library, self._on_trap_entry)
+        self.state = self.hooks.state
+        self.clock = InstructionClock(self.state, self.hooks.native)
         self.trap_handler: TrapHandler | None = None
         self._satp = 0
-        self._trap: _TrapInProgress | None = None
-        self._last_resume_pc = 0
+        self._in_trap = False
+        self._trap_error: BaseException | None = None
+        self._error_tval: int | None = None
         self._loaded: CpuContext | None = None
-        self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
         self._blank = self.uc.context_save()
 
@@ -105,26 +103,37 @@ class Cpu:
 
     def reg(self, n: int) -> int:
         """Integer register xn of the running context."""
+        if self._in_trap and 0 <= n - A0 < NARGS:
+            return self.state.a[n - A0]  # fetched at trap entry
         return self.uc.reg_read(UC_RISCV_REG_X0 + n) if n else 0
 
     def set_reg(self, n: int, value: int) -> None:
         """Set integer register xn (writes to x0 are ignored, as in hardware)."""
-        if n:
-            self.uc.reg_write(UC_RISCV_REG_X0 + n, value & decode.XLEN_MASK)
+        value &= decode.XLEN_MASK
+        if self._in_trap and 0 <= n - A0 < NARGS:
+            self.state.a[n - A0] = value  # written back at trap exit
+        elif n:
+            self.uc.reg_write(UC_RISCV_REG_X0 + n, value)
+
+    @property
+    def trapframe(self) -> ctypes.Array:
+        """Inside a trap handler: a0..a7 as saved at trap entry; writes to it are
+        restored into the registers when the handler returns."""
+        return self.state.a
 
     @property
     def pc(self) -> int:
         """The pc: inside a trap handler, the address the hart will resume at (sepc);
         otherwise the loaded context's saved pc."""
-        if self._trap is not None:
-            return self._trap.resume_pc
+        if self._in_trap:
+            return self.state.resume_pc
         assert self._loaded is not None, "no context on the hart"
         return self._loaded.pc
 
     @pc.setter
     def pc(self, value: int) -> None:
-        if self._trap is not None:
-            self._trap.resume_pc = value
+        if self._in_trap:
+            self.state.resume_pc = value
         else:
             assert self._loaded is not None, "no context on the hart"
             self._loaded.pc = value
@@ -211,42 +220,54 @@ class Cpu:
             try:
                 self.uc.emu_start(pc, UNREACHABLE_PC)
             except UcError as err:
-                keep_running = self._deliver(self._trap_from_error(err))
-                pc = self._last_resume_pc
+                pc, keep_running = self._trap_from_error(err)
+                self._error_tval = None
                 if keep_running:
                     continue
                 self.uc.reg_write(UC_RISCV_REG_PC, pc)
             break
+        if self._trap_error is not None:
+            err, self._trap_error = self._trap_error, None
+            raise err
         ctx.pc = self.uc.reg_read(UC_RISCV_REG_PC)
         return self.clock.expired
 
-    def _on_exception(self, uc: Uc, intno: int, _data: object) -> None:
-        """UC_HOOK_INTR: Unicorn raised exception `intno` with pc already advanced by 4."""
-        next_pc = uc.reg_read(UC_RISCV_REG_PC)
-        pc = next_pc - 4
-        try:
-            cause = Cause(intno)
-        except ValueError:
-            cause = Cause.ILLEGAL_INSTRUCTION
-        if not self._deliver(Trap(cause, pc, self._tval(cause, pc))):
-            uc.emu_stop()
-        if self._last_resume_pc != next_pc:
-            uc.reg_write(UC_RISCV_REG_PC, self._last_resume_pc)
+    def _on_trap_entry(self) -> None:
+        """Called by the trap hook, with cause, pc and the trap frame in self.state:
+        run the kernel's trap vector and record whether to keep running.
 
-    def _deliver(self, trap: Trap) -> bool:
-        """Charge the clock exactly and call the trap handler; True to resume."""
-        self.clock.retract(trap.pc)
-        if self.trap_handler is None:
-            raise RuntimeError(f"trap with no handler installed: {trap}")
-        self._trap = _TrapInProgress(trap, trap.pc)
+        An exception escaping the vector (a board or kernel bug) stops the CPU and is
+        raised again from run(): it must not vanish inside a C callback."""
+        s = self.state
+        self._in_trap = True
         try:
-            keep_running = self.trap_handler(trap)
-        finally:
-            self._last_resume_pc = self._trap.resume_pc
-            self._trap = None
-        return keep_running
+            s.keep_running = self.trap_handler(s.cause, s.pc)  # type: ignore[misc]
+        except BaseException as err:
+            self._trap_error = err
+            s.keep_running = 0
+        self._in_trap = False
 
-    def _trap_from_error(self, err: UcError) -> Trap:
+    def trap_value(self, cause: int, pc: int) -> int:
+        """stval for the trap being handled, rebuilt since Unicorn does not write it."""
+        return self._tval(cause_from_code(cause), pc)
+
+    def _trap_from_error(self, err: UcError) -> tuple[int, bool]:
+        """Handle the trap behind an emu_start error (ebreak, or an access outside RAM)
+        outside the hook: returns (pc to resume at, keep running)."""
+        s = self.state
+        trap = self._error_trap(err)
+        retract(s, trap.pc)
+        saved = [self.uc.reg_read(UC_RISCV_REG_X0 + A0 + i) for i in range(NARGS)]
+        s.a[:] = saved
+        s.cause, s.pc, s.resume_pc = trap.cause, trap.pc, trap.pc
+        self._error_tval = trap.tval
+        self._on_trap_entry()
+        for i in range(NARGS):
+            if s.a[i] != saved[i]:
+                self.uc.reg_write(UC_RISCV_REG_X0 + A0 + i, s.a[i])
+        return s.resume_pc, bool(s.keep_running)
+
+    def _error_trap(self, err: UcError) -> Trap:
         """The trap behind an emu_start error (ebreak, or a physical access outside RAM)."""
         pc = self.uc.reg_read(UC_RISCV_REG_PC)
         if err.errno in _ERROR_CAUSES:
@@ -267,6 +288,8 @@ class Cpu:
 
     def _tval(self, cause: Cause, pc: int) -> int:
         """stval for a trap at pc, rebuilt since Unicorn does not write it."""
+        if self._error_tval is not None:
+            return self._error_tval  # the error path knew it already
         if cause in (Cause.INSN_PAGE_FAULT, Cause.INSN_ACCESS_FAULT, Cause.BREAKPOINT):
             return pc
         if cause in (Cause.ECALL_FROM_U, Cause.ECALL_FROM_S, Cause.ECALL_FROM_M):

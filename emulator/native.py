@@ -1,9 +1,10 @@
 """Building and loading the board's native helpers (host code, compiled with ziglang).
 
-The instruction clock runs once per translated block, so it is written in C and built
-for the host on first use with the same ziglang package that builds userland. If the
-build fails (or LAMINA_NATIVE=0), the board falls back to pure-Python hooks that give
-identical counts, only slower.
+The instruction clock runs once per translated block and trap entry once per system
+call, so both are written in C (native/hooks.c) and built for the host on first use
+with the same ziglang package that builds userland. If the build fails (or
+LAMINA_NATIVE=0), the board falls back to pure-Python hooks that behave identically,
+only slower.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import unicorn
 
-SOURCE = Path(__file__).with_name("native") / "clock.c"
+SOURCE = Path(__file__).with_name("native") / "hooks.c"
 
 
 def _library_suffix() -> str:
@@ -32,11 +33,11 @@ def _library_path(cache_dir: Path) -> Path:
     """Where the library for this source, host and unicorn version is cached."""
     key = hashlib.sha256(SOURCE.read_bytes())
     key.update(f"{sys.platform}-{platform.machine()}-{unicorn.__version__}".encode())
-    return cache_dir / f"lamina-clock-{key.hexdigest()[:16]}{_library_suffix()}"
+    return cache_dir / f"lamina-hooks-{key.hexdigest()[:16]}{_library_suffix()}"
 
 
 def _compile(target: Path) -> None:
-    """Compile clock.c into target, atomically (a concurrent build never sees half a file)."""
+    """Compile hooks.c into target, atomically (a concurrent build never sees half a file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(target.parent / "zig-cache"))
@@ -54,8 +55,8 @@ def _compile(target: Path) -> None:
             os.unlink(tmp)
 
 
-def load_clock_library(cache_dir: Path | None) -> ctypes.CDLL | None:
-    """The native clock library, built into cache_dir if needed; None to use Python hooks."""
+def load_hook_library(cache_dir: Path | None) -> ctypes.CDLL | None:
+    """The native hook library, built into cache_dir if needed; None to use Python hooks."""
     if cache_dir is None or os.environ.get("LAMINA_NATIVE", "1") == "0":
         return None
     path = _library_path(cache_dir)
@@ -64,5 +65,5 @@ def load_clock_library(cache_dir: Path | None) -> ctypes.CDLL | None:
             _compile(path)
         return ctypes.CDLL(str(path))
     except OSError as err:
-        warnings.warn(f"native instruction clock unavailable, using the slower Python hook: {err}")
+        warnings.warn(f"native hooks unavailable, using the slower Python hooks: {err}")
         return None

@@ -35,6 +35,14 @@ class Cause(IntEnum):
         return self.name.lower().replace("_", " ").replace("insn", "instruction")
 
 
+_BY_CODE = {int(c): c for c in Cause}
+
+
+def cause_from_code(code: int) -> Cause:
+    """The Cause for an exception code; codes the spec does not define count as illegal."""
+    return _BY_CODE.get(code, Cause.ILLEGAL_INSTRUCTION)
+
+
 PAGE_FAULTS = frozenset({Cause.INSN_PAGE_FAULT, Cause.LOAD_PAGE_FAULT, Cause.STORE_PAGE_FAULT})
 
 

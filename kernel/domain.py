@@ -29,13 +29,17 @@ class DomainStats:
     """What the kernel counts for one domain; all in guest-visible units."""
 
     instructions: int = 0  # guest instructions retired in this domain
-    crossings: int = 0  # traps into the kernel (system calls plus faults)
     syscalls: int = 0
     faults: int = 0
     upcalls: int = 0  # faults and revocations delivered to the domain's handler
     ipc_sent: int = 0  # messages (calls, replies, notifications) this domain sent
     pages_peak: int = 0  # most frames (pages and page tables) held at once
     slices: int = 0  # times the scheduler ran it
+
+    @property
+    def crossings(self) -> int:
+        """Traps into the kernel: system calls plus faults."""
+        return self.syscalls + self.faults
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from typing import Callable
 from emulator.board import Board
 from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
-from emulator.riscv import Trap
+from emulator.riscv import Trap, cause_from_code
 from kernel import ipc, memory
 from kernel.abi import DomState, Errno, Notify, Perm
 from kernel.bindings import Binding, console_input_arrived
@@ -54,7 +54,7 @@ class Kernel:
         self.switches = 0
         self.console_readers: set[int] = set()
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests and traces
-        self._reschedule = False
+        self.reschedule_pending = False
         self._next_id = 1
         board.cpu.trap_handler = self._on_trap
 
@@ -143,7 +143,7 @@ class Kernel:
         self.console_readers.discard(d.id)
         self.board.cpu.forget(d.context)
         if d is self.current:
-            self._reschedule = True
+            self.reschedule_pending = True
 
     def exit_domain(self, d: Domain, status: int) -> None:
         """End d with an exit status. Its children move up to its parent, which is told."""
@@ -183,7 +183,7 @@ class Kernel:
         """d waits (in IPC) and is not scheduled until woken."""
         d.state = DomState.BLOCKED
         if d is self.current:
-            self._reschedule = True
+            self.reschedule_pending = True
 
     def wake(self, d: Domain) -> None:
         """Make d runnable."""
@@ -193,33 +193,33 @@ class Kernel:
 
     def request_reschedule(self) -> None:
         """The running domain gives up the CPU at the end of the current trap."""
-        self._reschedule = True
+        self.reschedule_pending = True
 
     def keeps_cpu(self, d: Domain) -> bool:
         """After a trap: may d go on running in this slice?"""
-        return d.state == DomState.RUNNABLE and not self._reschedule
+        return d.state == DomState.RUNNABLE and not self.reschedule_pending
 
-    def _on_trap(self, trap: Trap) -> bool:
-        """The board's trap vector."""
+    def _on_trap(self, cause: int, pc: int) -> bool:
+        """The board's trap vector: scause and sepc of a trap taken by the running domain."""
         d = self.current
         assert d is not None, "trap with no domain running"
         try:
-            keep = handle_trap(self, d, trap)
-            if self.after_syscall is not None:
-                self.after_syscall(d)
-            return keep
+            keep = handle_trap(self, d, cause, pc)
         except Exception as err:  # a kernel bug must not take the machine down
-            self.log(f"kernel error handling {trap} for {d.label}: {err!r}; domain stopped")
+            self.log(f"kernel error handling cause {cause} at pc {pc:#x} for {d.label}: {err!r}; domain stopped")
             traceback.print_exc(file=sys.stderr)
             if d.alive:
-                self.kill_domain(d, trap)
+                self.kill_domain(d, Trap(cause_from_code(cause), pc, 0))
             return False
+        if self.after_syscall is not None:
+            self.after_syscall(d)
+        return keep
 
     def run_slice(self, d: Domain) -> None:
         """Run d for one quantum (or until it traps out) and charge it."""
         cpu = self.board.cpu
         self.current = d
-        self._reschedule = False
+        self.reschedule_pending = False
         cpu.load(d.context)
         if d.pending_upcall is not None:
             cause, tval = d.pending_upcall

@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Callable
 
-from emulator.riscv import A0, A7
 from kernel import bindings, ipc, lifecycle, memory, upcall
 from kernel.abi import Errno, Sys
 
@@ -49,18 +48,18 @@ SYSCALLS: dict[int, Handler] = {
     **bindings.SYSCALLS,
 }
 
-# How many argument registers each handler takes (a0, a1, ...), worked out once.
-ARITY = {num: len(inspect.signature(h).parameters) - 2 for num, h in SYSCALLS.items()}
+# Each call's handler and how many argument registers (a0, a1, ...) it takes.
+TABLE = {num: (h, len(inspect.signature(h).parameters) - 2) for num, h in SYSCALLS.items()}
 
 
 def dispatch_syscall(k: Kernel, d: Domain) -> None:
     """Run the system call the domain asked for in a7 and put its result in a0."""
-    cpu = k.board.cpu
-    number = cpu.reg(A7)
-    handler = SYSCALLS.get(number)
-    if handler is None:
-        result: int | None = -Errno.ENOSYS
-    else:
-        result = handler(k, d, *[cpu.reg(A0 + i) for i in range(ARITY[number])])
+    frame = k.board.cpu.trapframe  # a0..a7 as saved at trap entry
+    entry = TABLE.get(frame[7])
+    if entry is None:
+        frame[0] = -Errno.ENOSYS
+        return
+    handler, nargs = entry
+    result = handler(k, d, *frame[:nargs]) if nargs else handler(k, d)
     if result is not None:
-        cpu.set_reg(A0, result)
+        frame[0] = result

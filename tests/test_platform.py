@@ -101,15 +101,23 @@ def test_stopping_in_a_block_hook_keeps_that_block_from_running():
     assert uc.reg_read(UC_RISCV_REG_PC) == CODE_VA + 8
 
 
-def test_native_clock_hook_registers_through_the_c_api():
-    from emulator.clock import InstructionClock
-    from emulator.native import load_clock_library
+@pytest.mark.parametrize("native", [True, False])
+def test_hooks_register_count_and_deliver_a_trap(native):
+    from emulator.hooks import Hooks
+    from emulator.native import load_hook_library
     from toolchain.build import default_build_dir
 
-    lib = load_clock_library(default_build_dir() / "host")
-    assert lib is not None, "the native clock did not build"
+    lib = load_hook_library(default_build_dir() / "host") if native else None
+    assert (lib is not None) == native, "the native hooks did not build"
     uc = user_machine([LI_T0_0, LI_T1_10, ADDI_T0_1, BLT_BACK, ECALL])
-    clock = InstructionClock(uc, lib)
-    exceptions(uc)
+    seen = []
+
+    def handler() -> None:
+        seen.append((hooks.state.cause, hooks.state.pc, hooks.state.count))
+        hooks.state.keep_running = 0
+
+    hooks = Hooks(uc, lib, handler)
+    hooks.state.deadline = 1 << 40
     uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
-    assert clock.count == 2 + 2 * 10 + 1  # li, li, ten (addi, blt), and the ecall's block
+    # li, li, ten (addi, blt): the ecall traps, so it does not retire
+    assert seen == [(8, CODE_VA + 16, 2 + 2 * 10)]

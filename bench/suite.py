@@ -1,0 +1,116 @@
+"""The benchmarks: each measures one hot path and its baseline in the same run.
+
+Every benchmark returns a Figure: the ratio of Lamina's cost to the baseline's, the
+target it should meet, and the raw numbers behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bench.baseline import raw_ecall_loop, raw_spin_loop, run_raw_ecall_loop, run_raw_spin_loop
+from bench.timing import median_seconds
+from lamina.config import config_for_programs
+from lamina.system import RunOptions, boot_config, load_program
+
+
+@dataclass
+class Figure:
+    """One benchmark result."""
+
+    name: str
+    ratio: float
+    target: str  # e.g. ">= 0.6" or "<= 3"; "" when there is none yet
+    detail: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio meets the target (None when there is no target)."""
+        if not self.target:
+            return None
+        op, value = self.target.split()
+        return self.ratio >= float(value) if op == ">=" else self.ratio <= float(value)
+
+
+def quiet_options(**kw) -> RunOptions:
+    """Options for a benchmark run: console output and log lines discarded."""
+    return RunOptions(console_sink=lambda data: None, log=lambda line: None, **kw)
+
+
+def time_lamina(commands: list[list[str]], repeat: int, **kw) -> tuple[float, int]:
+    """Median seconds of the kernel's run loop for these programs (boot not included),
+    and the guest instructions one run executes."""
+    config = config_for_programs(commands)
+    instructions = 0
+
+    def once() -> None:
+        nonlocal instructions
+        result = boot_config(config, quiet_options(**kw))
+        import time as _t  # the boot above is excluded from the measurement
+        start = _t.perf_counter()
+        result.kernel.run()
+        once.elapsed.append(_t.perf_counter() - start)  # type: ignore[attr-defined]
+        instructions = result.kernel.board.instructions
+
+    once.elapsed = []  # type: ignore[attr-defined]
+    median_seconds(once, repeat=repeat)
+    samples = sorted(once.elapsed[1:])  # type: ignore[attr-defined]
+    return samples[len(samples) // 2], instructions
+
+
+def throughput(repeat: int, iterations: int = 2_000_000) -> Figure:
+    """Guest instructions per second with exact accounting and preemption, over raw Unicorn."""
+    image = load_program("spin", quiet_options())
+    uc = raw_spin_loop(image)
+    raw_seconds = median_seconds(lambda: run_raw_spin_loop(uc, image, iterations), repeat=repeat)
+    raw_rate = 4 * iterations / raw_seconds
+    seconds, instructions = time_lamina([["spin", str(iterations)]], repeat)
+    rate = instructions / seconds
+    return Figure("exact-accounting throughput / raw Unicorn", rate / raw_rate, ">= 0.6",
+                  {"lamina_mips": rate / 1e6, "raw_mips": raw_rate / 1e6})
+
+
+def null_syscall(repeat: int, calls: int = 20_000) -> tuple[Figure, float]:
+    """One getid round trip, over a bare ecall to an empty Python hook. Also returns
+    the null call's seconds, the unit of the figures that follow."""
+    uc = raw_ecall_loop(calls)
+    raw = median_seconds(lambda: run_raw_ecall_loop(uc, calls), repeat=repeat) / calls
+    seconds, _ = time_lamina([["nullcall", str(calls)]], repeat)
+    per_call = seconds / calls
+    return (Figure("null system call / bare ecall to a Python hook", per_call / raw, "<= 3",
+                   {"lamina_us": per_call * 1e6, "bare_us": raw * 1e6}), per_call)
+
+
+def context_switch(repeat: int, null_call: float, yields: int = 5_000) -> Figure:
+    """One switch between two domains that yield to each other, over the null call."""
+    seconds, _ = time_lamina([["yielder", str(yields)], ["yielder", str(yields)]], repeat)
+    per_switch = seconds / (2 * yields)
+    return Figure("context switch (yield to yield) / null call", per_switch / null_call, "",
+                  {"switch_us": per_switch * 1e6})
+
+
+def scaling(repeat: int, quantum: int = 2_000) -> Figure:
+    """Cost per quantum with 1,000 runnable domains against 10."""
+    def per_quantum(n: int) -> float:
+        commands = [["spin", "20000"]] * n
+        seconds, instructions = time_lamina(commands, max(1, repeat // 2), quantum=quantum, ram_mib=512)
+        return seconds / (instructions / quantum)
+    few, many = per_quantum(10), per_quantum(1000)
+    return Figure("cost per quantum, 1,000 domains / 10", many / few, "<= 1.5",
+                  {"us_per_quantum_10": few * 1e6, "us_per_quantum_1000": many * 1e6})
+
+
+def run_suite(repeat: int = 5, progress: Callable[[str], None] = lambda s: None) -> list[Figure]:
+    """Every benchmark, in order."""
+    figures = []
+    progress("throughput")
+    figures.append(throughput(repeat))
+    progress("null system call")
+    null_figure, null_seconds = null_syscall(repeat)
+    figures.append(null_figure)
+    progress("context switch")
+    figures.append(context_switch(repeat, null_seconds))
+    progress("scaling")
+    figures.append(scaling(repeat))
+    return figures

@@ -1,0 +1,109 @@
+/*
+ * The board's two hot hooks, in C: the instruction clock (a block hook) and trap entry
+ * (an interrupt hook). Both share one struct hook_state with Python; its layout must
+ * match HookState in emulator/hooks.py.
+ *
+ * Clock: Unicorn calls lamina_block_hook at the start of every translated block, before
+ * the block runs. It charges the block's instructions (all 4 bytes long: Lamina's code
+ * has no compressed instructions) or, once the count has reached the deadline, stops the
+ * CPU instead; a stop requested there keeps the block from running, so the count is
+ * exact at every stop.
+ *
+ * Trap entry: Unicorn calls lamina_trap_hook with the exception number and pc already
+ * advanced by 4. The hook retracts the instructions of the current block that did not
+ * run, saves pc and a0..a7 into the shared state (the trap frame: one C call each
+ * instead of one Python round trip each), calls the kernel's Python handler, then
+ * writes back the argument registers it changed and the resume pc, and stops the CPU
+ * if asked.
+ */
+#include <stdint.h>
+
+#define REG_X0 1    /* UC_RISCV_REG_X0 in unicorn/riscv.h */
+#define REG_A0 11   /* UC_RISCV_REG_X10 */
+#define REG_PC 190  /* UC_RISCV_REG_PC */
+#define NARGS 8     /* a0..a7 */
+
+struct hook_state {
+    uint64_t count;        /* instructions retired so far */
+    uint64_t deadline;     /* stop at the first block boundary at or past this count */
+    uint64_t block_start;  /* address of the block charged last */
+    uint64_t block_size;   /* its size in bytes */
+    uint64_t expired;      /* set when the deadline stopped the CPU */
+    uint64_t cause;        /* exception number of the trap being handled */
+    uint64_t pc;           /* pc of the trapping instruction */
+    uint64_t resume_pc;    /* where to continue: the handler may change it */
+    uint64_t a[NARGS];     /* the trap frame: a0..a7 at the trap; the handler may change them */
+    uint64_t keep_running; /* the handler's answer: 0 stops the CPU */
+};
+
+typedef void (*handler_fn)(void);
+
+/* What the trap hook is registered with: the kernel's handler and the shared state. */
+struct trap_binding {
+    handler_fn handler;
+    struct hook_state *state;
+};
+
+typedef int (*emu_stop_fn)(void *uc);
+typedef int (*reg_fn)(void *uc, int regid, void *value);
+static emu_stop_fn emu_stop;
+static reg_fn reg_read, reg_write;
+
+/* Remember Unicorn's entry points, passed in from Python: the library is not linked
+ * against libunicorn, so that it uses whatever copy the Python binding loaded. */
+void lamina_hooks_init(void *stop, void *read, void *write)
+{
+    emu_stop = (emu_stop_fn)stop;
+    reg_read = (reg_fn)read;
+    reg_write = (reg_fn)write;
+}
+
+/* Block hook: stop at the deadline, else charge the block about to run. */
+void lamina_block_hook(void *uc, uint64_t address, uint32_t size, struct hook_state *s)
+{
+    if (s->count >= s->deadline) {
+        s->expired = 1;
+        emu_stop(uc);
+        return;
+    }
+    s->count += size >> 2;
+    s->block_start = address;
+    s->block_size = size;
+}
+
+/* Uncount the trapping instruction at pc and the rest of its block: they did not run. */
+void lamina_retract(struct hook_state *s, uint64_t pc)
+{
+    uint64_t end = s->block_start + s->block_size;
+
+    if (s->block_start <= pc && pc < end) {
+        s->count -= (end - pc) >> 2;
+        s->block_size = pc - s->block_start;
+    }
+}
+
+/* Interrupt hook: architectural trap entry, then the kernel's handler, then return. */
+void lamina_trap_hook(void *uc, uint32_t intno, struct trap_binding *b)
+{
+    struct hook_state *s = b->state;
+    uint64_t next_pc, saved[NARGS];
+
+    reg_read(uc, REG_PC, &next_pc);
+    s->pc = next_pc - 4;
+    s->cause = intno;
+    s->resume_pc = s->pc;
+    lamina_retract(s, s->pc);
+    for (int i = 0; i < NARGS; i++) {
+        reg_read(uc, REG_A0 + i, &s->a[i]);
+        saved[i] = s->a[i];
+    }
+    s->keep_running = 1;
+    b->handler();
+    for (int i = 0; i < NARGS; i++)
+        if (s->a[i] != saved[i])
+            reg_write(uc, REG_A0 + i, &s->a[i]);
+    if (s->resume_pc != next_pc)
+        reg_write(uc, REG_PC, &s->resume_pc);
+    if (!s->keep_running)
+        emu_stop(uc);
+}
