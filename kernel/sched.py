@@ -48,5 +48,9 @@ class StrideScheduler:
         """Advance d's pass for the instructions it just used."""
         d.pass_value += max(instructions, 1) * (STRIDE1 // d.share)
 
-    def __len__(self) -> int:
-        return sum(1 for _p, _s, d in self._heap if d.state == State.RUNNABLE)
+    def has_runnable(self) -> bool:
+        """True if some queued domain is runnable (stale entries at the top, of domains
+        that blocked or exited since they were queued, are dropped on the way)."""
+        while self._heap and self._heap[0][2].state != State.RUNNABLE:
+            heapq.heappop(self._heap)[2].queued = False
+        return bool(self._heap)

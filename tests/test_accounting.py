@@ -69,7 +69,13 @@ def test_both_domains_make_progress_under_preemption():
 
 
 def test_a_slice_ends_at_the_first_block_boundary_past_the_quantum():
-    r = run("spin 100000", quantum=1000).result
-    d = r.domains[0]
-    # Every full slice is at least the quantum and at most a quantum plus one block.
-    assert d.stats.slices == pytest.approx(d.stats.instructions / 1000, rel=0.05)
+    r = run("spin 100000", "spin 100000", quantum=1000).result
+    for d in r.domains:
+        # Every full slice is at least the quantum and at most a quantum plus one block.
+        assert d.stats.slices == pytest.approx(d.stats.instructions / 1000, rel=0.05)
+
+
+def test_a_domain_alone_keeps_the_cpu_for_several_quanta():
+    alone = run("spin 100000", quantum=1000).domain()
+    assert alone.stats.slices < alone.stats.instructions / 1000 / 10
+
