@@ -12,6 +12,7 @@ from typing import Callable
 
 from emulator.console import Console
 from emulator.cpu import Cpu
+from emulator.disk import Disk
 from emulator.native import load_hook_library
 from emulator.ram import PhysicalMemory
 
@@ -31,6 +32,7 @@ class BoardConfig:
 
     ram_mib: int = DEFAULT_RAM_MIB
     native_cache: Path | None = None
+    disk_image: Path | None = None
     console_sink: Callable[[bytes], None] = field(default=_stdout_sink)
 
 
@@ -45,8 +47,25 @@ class Board:
         self.ram = PhysicalMemory(RAM_BASE, config.ram_mib << 20)
         self.cpu = Cpu(self.ram, load_hook_library(config.native_cache))
         self.console = Console(config.console_sink)
+        self.disk = Disk(config.disk_image, self.ram) if config.disk_image else None
+        self.idle = 0  # virtual time spent with nothing to run
 
     @property
     def instructions(self) -> int:
-        """Guest instructions executed since power-on: the board's virtual time."""
+        """Guest instructions retired since power-on."""
         return self.cpu.clock.count
+
+    @property
+    def now(self) -> int:
+        """Virtual time: instructions retired plus idle time skipped, in instructions."""
+        return self.cpu.clock.count + self.idle
+
+    def idle_until(self, time: int) -> None:
+        """Nothing can run until virtual time `time`: let it pass at once."""
+        self.idle += max(0, time - self.now)
+
+    def shutdown(self) -> None:
+        """Power off: devices finish their work and flush to the host."""
+        if self.disk is not None:
+            self.disk.close()
+            self.disk = None

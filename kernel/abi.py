@@ -42,6 +42,10 @@ class Sys(IntEnum):
     CAP_GRANT = 23  # cap_grant(target, recipient) -> 0: recipient gains authority over target
     BIND_GRANT = 24  # bind_grant(dom, device, lo, hi) -> 0: pass on part of a device binding
     CONSOLE_READ = 25  # console_read(buf, len) -> n, 0 at end of input, -EAGAIN if none yet
+    DISK_IO = 26  # disk_io(op, sector, count, va) -> 0: DMA queued; Notify.DISK when done
+    DISK_INFO = 27  # disk_info() -> number of sectors of the disk (needs a disk binding)
+    CLOCK = 28  # clock() -> virtual time now, in instructions
+    TIMER = 29  # timer(deadline) -> 0: Notify.TIMER at that virtual time (0 cancels)
 
 
 class DomState(IntEnum):
@@ -68,7 +72,19 @@ class Notify(IntFlag):
     CONSOLE = 1 << 1  # console input arrived
     DISK = 1 << 2  # a disk request completed
     NIC = 1 << 3  # a packet arrived
+    TIMER = 1 << 4  # the domain's timer expired
 
+
+class DiskOp(IntEnum):
+    """disk_io operations."""
+
+    READ = 0  # device to memory
+    WRITE = 1  # memory to device
+    FLUSH = 2  # make every completed write durable on the host (count and va ignored)
+
+
+SECTOR_SIZE = 512  # disk_io moves whole sectors; disk bindings are sector extents
+DISK_IO_MAX_SECTORS = 256  # at most 128 KiB per request
 
 NOTIFY_USER_SHIFT = 16  # notify() bits must be at or above 1 << NOTIFY_USER_SHIFT
 
@@ -100,6 +116,7 @@ class Errno(IntEnum):
     EFAULT = 14  # a pointer argument is not mapped with the rights the call needs
     EBUSY = 16  # resource busy (for instance a domain that is not stopped)
     EEXIST = 17  # already exists (for instance a page already mapped at that address)
+    ENODEV = 19  # no such device (for instance no disk attached)
     ENOTDIR = 20  # not a directory
     EISDIR = 21  # is a directory
     EINVAL = 22  # invalid argument

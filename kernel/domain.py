@@ -70,6 +70,7 @@ class Domain:
     pending_upcall: tuple[int, int] | None = None  # (cause, tval) delivered when it next runs
     revoke_target: int | None = None  # frames it must get down to (visible revocation)
     notify_bits: int = 0
+    timer: int = 0  # virtual time of its pending timer, 0 if none
     ipc: IpcWait | None = None
     senders: deque[Domain] = field(default_factory=deque)  # callers waiting to be received
     callers: list[Domain] = field(default_factory=list)  # calls received, not yet replied to

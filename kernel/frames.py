@@ -17,6 +17,7 @@ from emulator.ram import PhysicalMemory
 from emulator.riscv import PAGE_SIZE
 
 FREE = 0
+KERNEL = 0  # as a mapper: the kernel holds the frame for a device's DMA
 
 
 class FrameKind(IntEnum):
@@ -110,7 +111,9 @@ class FrameTable:
             del self._mappers[i]
             self.free(pa)
         elif not any(d == self._owner[i] for d, _ in mappers):
-            self.transfer(pa, mappers[0][0])
+            heirs = [d for d, _ in mappers if d != KERNEL]
+            if heirs:  # with only DMA holds left, the owner stays charged until they end
+                self.transfer(pa, heirs[0])
 
     def transfer(self, pa: int, new_owner: int) -> None:
         """Make new_owner the domain charged for frame pa."""

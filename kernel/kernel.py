@@ -16,7 +16,7 @@ from emulator.board import Board
 from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
 from emulator.riscv import Trap, cause_from_code
-from kernel import ipc, memory
+from kernel import devices, ipc, memory
 from kernel.abi import DomState, Errno, Notify, Perm
 from kernel.bindings import Binding, console_input_arrived
 from kernel.domain import Domain
@@ -57,6 +57,9 @@ class Kernel:
         self.current: Domain | None = None
         self.switches = 0
         self.console_readers: set[int] = set()
+        self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
+        self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
+        self._dma_tags = 0
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests and traces
         self.reschedule_pending = False
         self._slice_start = 0
@@ -101,6 +104,16 @@ class Kernel:
         if start:
             self.wake(d)
         return d
+
+    @property
+    def next_domain_id(self) -> int:
+        """The id the next domain created will get (ids are never reused)."""
+        return self._next_id
+
+    def next_dma_tag(self) -> int:
+        """A fresh tag for a DMA request."""
+        self._dma_tags += 1
+        return self._dma_tags
 
     def _new_page(self, d: Domain, va: int, perm: Perm) -> int:
         """For the loader: a fresh frame charged to d, mapped at va."""
@@ -242,7 +255,11 @@ class Kernel:
             deliver_upcall(self, d, cause, d.context.pc, tval)
         start = self._slice_start = cpu.clock.count
         alone = not self.scheduler.has_runnable()
-        cpu.run(d.context, self.quantum * (ALONE_QUANTA if alone else 1))
+        budget = self.quantum * (ALONE_QUANTA if alone else 1)
+        event = devices.next_event(self)
+        if event is not None:  # a device or timer interrupts the slice when it is due
+            budget = max(1, min(budget, event - self.board.now))
+        cpu.run(d.context, budget)
         used = cpu.clock.count - start
         d.stats.instructions += used
         d.stats.slices += 1
@@ -251,17 +268,28 @@ class Kernel:
         if d.revoke_target is not None and d.alive:
             memory.force_revocation(self, d)  # it had its slice to comply
 
+    def deliver_events(self) -> None:
+        """Device completions and timers due by now become notifications."""
+        devices.disk_completions(self)
+        devices.timer_expiries(self)
+        console = self.board.console
+        if self.console_readers and (console.input_ready or console.input_closed):
+            console_input_arrived(self)
+
     def run(self, max_instructions: int | None = None) -> None:
-        """Schedule domains until none is runnable (or the instruction limit passes)."""
+        """Schedule domains until none is runnable and no event can wake one (or the
+        instruction limit passes). With nothing to run, virtual time skips to the next
+        device completion or timer."""
         previous = None
         while True:
+            self.deliver_events()
             d = self.scheduler.next()
             if d is None:
-                if self.board.console.input_ready or self.board.console.input_closed:
-                    if self.console_readers:
-                        console_input_arrived(self)
-                        continue
-                break
+                event = devices.next_event(self)
+                if event is None:
+                    break
+                self.board.idle_until(event)
+                continue
             if d is not previous:
                 self.switches += 1
                 previous = d
@@ -274,6 +302,10 @@ class Kernel:
         if blocked and max_instructions is None:
             names = ", ".join(x.label for x in blocked)
             self.log(f"machine halted: every live domain is blocked ({names})")
+
+    def shutdown(self) -> None:
+        """Power the board off; devices flush what they hold to the host."""
+        self.board.shutdown()
 
     @property
     def live_domains(self) -> list[Domain]:

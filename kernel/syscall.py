@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Callable
 
-from kernel import bindings, ipc, lifecycle, memory, upcall
+from kernel import bindings, devices, ipc, lifecycle, memory, upcall
 from kernel.abi import Errno, Sys
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ SYSCALLS: dict[int, Handler] = {
     **upcall.SYSCALLS,
     **ipc.SYSCALLS,
     **bindings.SYSCALLS,
+    **devices.SYSCALLS,
 }
 
 # Each call's handler and how many argument registers (a0, a1, ...) it takes.

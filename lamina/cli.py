@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from emulator.disk import DiskError
 from emulator.elf import ElfError
 from kernel.loader import LoadError
 from lamina.report import print_stats, stats_json
@@ -57,6 +58,7 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--stats-json", metavar="FILE", type=Path, help="write the counters as JSON to FILE")
     run.add_argument("--quantum", type=positive_int, default=None, metavar="N", help="preemption quantum in guest instructions")
     run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
+    run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
     run.add_argument("--no-native", action="store_true", help="use the pure-Python instruction clock (slower, same counts)")
@@ -95,7 +97,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     """lamina run: boot, run the programs, report."""
     from toolchain.build import BuildError, UnknownProgram
 
-    options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native,
+    options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
         config = choose_config(args)
@@ -106,7 +108,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     except UnknownProgram as err:
         stderr.print(f"lamina run: {err}", highlight=False)
         return 2
-    except (BuildError, ElfError, LoadError, ValueError) as err:
+    except (BuildError, ElfError, LoadError, DiskError, ValueError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 1
     if args.stats:

@@ -29,6 +29,7 @@ class RunOptions:
     native: bool = True
     build_dir: Path | None = None
     max_instructions: int | None = None
+    disk: Path | None = None  # a disk image overriding the configuration's
     console_sink: Callable[[bytes], None] | None = None
     console_input: bytes | None = None  # fed to the console, then end of input
     log: Callable[[str], None] | None = None
@@ -68,7 +69,9 @@ def load_program(name: str, options: RunOptions) -> ElfImage:
 def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
     """A board built as the configuration says, with a kernel and no domains yet."""
     native_cache = resolve_build_dir(options) / "host" if options.native else None
-    board_config = BoardConfig(ram_mib=options.ram_mib or config.ram_mib, native_cache=native_cache)
+    disk = options.disk or (Path(config.disk) if config.disk else None)
+    board_config = BoardConfig(ram_mib=options.ram_mib or config.ram_mib, native_cache=native_cache,
+                               disk_image=disk)
     if options.console_sink is not None:
         board_config.console_sink = options.console_sink
     board = Board(board_config)
@@ -81,15 +84,28 @@ def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
     return Kernel(board, quantum=quantum)
 
 
+def substitute_ids(arg: str, ids: dict[str, int]) -> str:
+    """'@name' becomes the domain id of the configuration's domain called name, so a
+    client can be told where its server is; '@@x' stands for a literal '@x'."""
+    if arg.startswith("@@"):
+        return arg[1:]
+    if arg.startswith("@") and arg[1:] in ids:
+        return str(ids[arg[1:]])
+    return arg
+
+
 def boot_config(config: SystemConfig, options: RunOptions | None = None) -> RunResult:
     """Power on and create every domain the configuration describes, in order."""
     options = options or RunOptions()
     images = {spec.program: load_program(spec.program, options) for spec in config.domains}
     kernel = power_on(config, options)
     result = RunResult(kernel, config)
+    first = kernel.next_domain_id
+    ids = {spec.name: first + i for i, spec in enumerate(config.domains)}
     for spec in config.domains:
         bindings = [Binding(b.kind, b.lo, b.hi) for b in spec.bindings]
-        d = kernel.spawn(images[spec.program], [spec.program, *spec.args], page_quota=spec.page_quota,
+        argv = [spec.program, *(substitute_ids(a, ids) for a in spec.args)]
+        d = kernel.spawn(images[spec.program], argv, page_quota=spec.page_quota,
                          share=spec.share, bindings=bindings, start=spec.start)
         d.name = spec.name
         result.domains.append(d)
@@ -100,7 +116,10 @@ def run_config(config: SystemConfig, options: RunOptions | None = None) -> RunRe
     """Boot the configuration and schedule until no domain can run."""
     options = options or RunOptions()
     result = boot_config(config, options)
-    result.kernel.run(max_instructions=options.max_instructions)
+    try:
+        result.kernel.run(max_instructions=options.max_instructions)
+    finally:
+        result.kernel.shutdown()
     return result
 
 

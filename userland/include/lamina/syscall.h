@@ -6,8 +6,8 @@
  * A negative result is an error, -errno, with the E* values from <lamina/abi.h>
  * (for example -ENOMEM). A `dom` argument of 0 means the calling domain.
  *
- * The IPC receive calls deliver more than a0 (message words in a1..a4); these plain
- * stubs return a0 only.
+ * The IPC calls deliver more than a0 (message words in a1..a4, a page in a5); these
+ * plain stubs return a0 only. <lamina/ipc.h> has wrappers that return the whole message.
  */
 #ifndef LAMINA_SYSCALL_H
 #define LAMINA_SYSCALL_H
@@ -58,27 +58,29 @@ long sys_domain_destroy(long dom);
 long sys_domain_info(long dom, struct domain_info *info);
 
 /* Make faults in dom run entry on the exception stack ending at xstack_top. 0 or -errno. */
-long sys_set_fault_handler(long dom, void *entry, void *xstack_top);
+long sys_set_fault_handler(long dom, void (*entry)(void), void *xstack_top);
 
 /* Resume the code a fault interrupted, with the registers in *frame. Returns only on error. */
 long sys_fault_return(const struct fault_frame *frame);
 
-/* Send four words (and optionally the page at send_page) to dest and wait for the
- * reply, received at recv_window. Returns the reply's a0, or -errno. */
+/* Send four words (and optionally a page: send_page is its address ORed with the PERM_*
+ * rights to give, or 0) to dest and wait for the reply, whose page (if any) is mapped at
+ * recv_window. Returns the reply's a0 (0), or -errno. */
 long sys_ipc_call(long dest, unsigned long w0, unsigned long w1, unsigned long w2,
-                  unsigned long w3, void *send_page, void *recv_window);
+                  unsigned long w3, unsigned long send_page, void *recv_window);
 
 /* Wait for a message (a page, if any, lands at recv_window). Returns the sender's id
  * (0 for a notification), or -errno. */
 long sys_ipc_recv(void *recv_window);
 
-/* Reply to caller with four words and optionally a page. 0 or -errno. */
+/* Reply to caller with four words and optionally a page (send_page as for
+ * sys_ipc_call). 0 or -errno. */
 long sys_ipc_reply(long caller, unsigned long w0, unsigned long w1, unsigned long w2,
-                   unsigned long w3, void *send_page);
+                   unsigned long w3, unsigned long send_page);
 
 /* Reply to caller, then wait for the next message, like sys_ipc_recv. */
 long sys_ipc_reply_recv(long caller, unsigned long w0, unsigned long w1, unsigned long w2,
-                        unsigned long w3, void *send_page, void *recv_window);
+                        unsigned long w3, unsigned long send_page, void *recv_window);
 
 /* Set notification bits of dest (only bits at or above 1 << NOTIFY_USER_SHIFT). 0 or -errno. */
 long sys_notify(long dest, unsigned long bits);
@@ -94,5 +96,19 @@ long sys_cap_grant(long target, long recipient);
 
 /* Pass on to dom the part [lo, hi) of the caller's binding of device (a DEVICE_* value). 0 or -errno. */
 long sys_bind_grant(long dom, long device, unsigned long lo, unsigned long hi);
+
+/* Queue a disk transfer of count sectors starting at sector, to or from the buffer at
+ * va (op: DISK_OP_READ, DISK_OP_WRITE, DISK_OP_FLUSH). Returns 0 once queued; a
+ * NOTIFY_DISK notification follows when it is done. -errno if refused. */
+long sys_disk_io(long op, unsigned long sector, unsigned long count, void *va);
+
+/* The number of sectors on the disk, or -errno (no disk binding, no disk). */
+long sys_disk_info(void);
+
+/* Virtual time now: instructions retired by the whole machine, plus idle time. */
+long sys_clock(void);
+
+/* Ask for a NOTIFY_TIMER notification when virtual time reaches deadline (0 cancels). */
+long sys_timer(unsigned long deadline);
 
 #endif /* LAMINA_SYSCALL_H */

@@ -1,0 +1,131 @@
+"""Device calls beyond the console: the disk, and time (the clock and one-shot timers).
+
+The disk is reached only through a binding covering the sectors of a request; the
+kernel checks the binding and the buffer, pins the buffer's frames for the DMA (so a
+domain that unmaps them cannot have a later owner's memory overwritten), queues the
+request on the device and, when it completes in virtual time, sends Notify.DISK to the
+domain that asked. Timers send Notify.TIMER when virtual time reaches a deadline. The
+kernel turns both into the stops of its main loop, like interrupts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING
+
+from emulator.riscv import PAGE_SIZE
+from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, Device, DiskOp, Errno, Notify, Perm, Sys
+from kernel.bindings import Binding, holds
+from kernel.frames import KERNEL
+
+if TYPE_CHECKING:
+    from kernel.domain import Domain
+    from kernel.kernel import Kernel
+
+
+def dma_pieces(d: Domain, va: int, length: int) -> list[tuple[int, int]]:
+    """The physical pieces behind [va, va + length) of d (the range is known mapped)."""
+    pieces = []
+    while length > 0:
+        m = d.space.lookup(va)
+        assert m is not None
+        off = va % PAGE_SIZE
+        chunk = min(length, PAGE_SIZE - off)
+        pieces.append((m.pa + off, chunk))
+        va += chunk
+        length -= chunk
+    return pieces
+
+
+def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int) -> int:
+    """disk_io(op, sector, count, va): queue a transfer; Notify.DISK follows when done."""
+    disk = k.board.disk
+    if disk is None:
+        return -Errno.ENODEV
+    if op not in (DiskOp.READ, DiskOp.WRITE, DiskOp.FLUSH):
+        return -Errno.EINVAL
+    if op == DiskOp.FLUSH:
+        if not any(b.device == Device.DISK for b in d.bindings):
+            return -Errno.EPERM
+        disk.submit(op, 0, 0, [], d.id, k.board.now)
+        return 0
+    if not 1 <= count <= DISK_IO_MAX_SECTORS or sector + count > disk.sectors:
+        return -Errno.EINVAL
+    if not holds(d, Binding(Device.DISK, sector, sector + count)):
+        return -Errno.EPERM
+    length = count * SECTOR_SIZE
+    need = Perm.W if op == DiskOp.READ else Perm.R
+    if not d.space.user_range_ok(va, length, need):
+        return -Errno.EFAULT
+    pieces = dma_pieces(d, va, length)
+    tag = k.next_dma_tag()
+    for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
+        k.frames.add_mapper(pa, KERNEL, tag)  # pinned until the request completes
+    k.dma_owner[tag] = (d.id, pieces)
+    disk.submit(op, sector, count, pieces, tag, k.board.now)
+    return 0
+
+
+def sys_disk_info(k: Kernel, d: Domain) -> int:
+    """disk_info(): the disk's size in sectors."""
+    if k.board.disk is None:
+        return -Errno.ENODEV
+    if not any(b.device == Device.DISK for b in d.bindings):
+        return -Errno.EPERM
+    return k.board.disk.sectors
+
+
+def disk_completions(k: Kernel) -> None:
+    """Finish the disk requests due by now: unpin their frames, notify their domains."""
+    from kernel.ipc import notify
+
+    if k.board.disk is None:
+        return
+    for req in k.board.disk.complete_until(k.board.now):
+        owner, pieces = k.dma_owner.pop(req.tag, (req.tag, []))
+        for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
+            k.frames.remove_mapper(pa, KERNEL, req.tag)
+        d = k.domains.get(owner)
+        if d is not None and d.alive:
+            notify(k, d, Notify.DISK)
+
+
+def sys_clock(k: Kernel, d: Domain) -> int:
+    """clock(): virtual time now."""
+    return k.board.now
+
+
+def sys_timer(k: Kernel, d: Domain, deadline: int) -> int:
+    """timer(deadline): Notify.TIMER when virtual time reaches deadline; 0 cancels."""
+    d.timer = deadline
+    if deadline:
+        heapq.heappush(k.timers, (deadline, d.id))
+    return 0
+
+
+def timer_expiries(k: Kernel) -> None:
+    """Notify every domain whose timer is due."""
+    from kernel.ipc import notify
+
+    now = k.board.now
+    while k.timers and k.timers[0][0] <= now:
+        deadline, did = heapq.heappop(k.timers)
+        d = k.domains.get(did)
+        if d is not None and d.alive and d.timer == deadline:
+            d.timer = 0
+            notify(k, d, Notify.TIMER)
+
+
+def next_event(k: Kernel) -> int | None:
+    """Virtual time of the next device completion or timer, or None."""
+    times = [t for t in (k.board.disk.next_completion() if k.board.disk else None,
+                         k.timers[0][0] if k.timers else None) if t is not None]
+    return min(times) if times else None
+
+
+SYSCALLS = {
+    Sys.DISK_IO: sys_disk_io,
+    Sys.DISK_INFO: sys_disk_info,
+    Sys.CLOCK: sys_clock,
+    Sys.TIMER: sys_timer,
+}
