@@ -47,7 +47,9 @@ def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int)
     if op == DiskOp.FLUSH:
         if not any(b.device == Device.DISK for b in d.bindings):
             return -Errno.EPERM
-        disk.submit(op, 0, 0, [], d.id, k.board.now)
+        tag = k.next_dma_tag()
+        k.dma_owner[tag] = (d.id, [])
+        disk.submit(op, 0, 0, [], tag, k.board.now)
         return 0
     if not 1 <= count <= DISK_IO_MAX_SECTORS or sector + count > disk.sectors:
         return -Errno.EINVAL
@@ -82,12 +84,22 @@ def disk_completions(k: Kernel) -> None:
     if k.board.disk is None:
         return
     for req in k.board.disk.complete_until(k.board.now):
-        owner, pieces = k.dma_owner.pop(req.tag, (req.tag, []))
+        owner, pieces = k.dma_owner.pop(req.tag)
         for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
             k.frames.remove_mapper(pa, KERNEL, req.tag)
         d = k.domains.get(owner)
+        if k.tracer is not None:
+            what = DiskOp(req.op).name.lower()
+            k.tracer.device(d, "disk", f"{what} {req.count} @ {req.sector}", req.done_at - service_time(req), req.done_at)
         if d is not None and d.alive:
             notify(k, d, Notify.DISK)
+
+
+def service_time(req) -> int:
+    """How long the disk worked on a request (its own latency, not its wait in the queue)."""
+    from emulator.disk import LATENCY, PER_SECTOR
+
+    return LATENCY + PER_SECTOR * req.count
 
 
 def sys_clock(k: Kernel, d: Domain) -> int:

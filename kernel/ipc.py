@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0, PAGE_SIZE
-from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, Errno, Perm, Sys
+from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, DomState, Errno, Perm, Sys
 from kernel.memory import map_frame, tables_bound, unmap_page
 from kernel.vm import is_user_page, valid_perm
 
@@ -89,7 +89,10 @@ def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
     server.ipc = None
     server.callers.append(caller)
     caller.stats.ipc_sent += 1
-    k.wake(server)
+    if k.tracer is not None:
+        k.tracer.message(caller, server, "call", k.board.now)
+    if server.state == DomState.BLOCKED:  # not when it took the call without waiting
+        k.wake(server)
 
 
 def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3: int,
@@ -151,6 +154,8 @@ def reply(k: Kernel, d: Domain, caller_id: int, words: tuple[int, ...], send_pag
     set_message(k, caller, 0, words, page)
     caller.ipc = None
     d.stats.ipc_sent += 1
+    if k.tracer is not None:
+        k.tracer.message(d, caller, "reply", k.board.now)
     k.wake(caller)
     return 0
 
@@ -163,14 +168,18 @@ def sys_ipc_reply(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: int, 
 def sys_ipc_reply_recv(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: int, w3: int,
                        send_page: int, window: int) -> int | None:
     """ipc_reply_recv: reply, then wait for the next message (a server's loop, one trap)."""
+    if window and not is_user_page(window):
+        return -Errno.EINVAL  # before replying: a failed call has no effect
     result = reply(k, d, caller, (w0, w1, w2, w3), send_page)
     if result < 0:
         return result
     return receive(k, d, window)
 
 
-def notify(k: Kernel, target: Domain, bits: int) -> None:
+def notify(k: Kernel, target: Domain, bits: int, sender: Domain | None = None) -> None:
     """Set notification bits of target, waking it if it waits in recv."""
+    if k.tracer is not None:
+        k.tracer.message(sender, target, "notify", k.board.now)
     target.notify_bits |= bits
     if target.ipc is not None and target.ipc.kind == "recv":
         bits, target.notify_bits = target.notify_bits, 0
@@ -186,7 +195,7 @@ def sys_notify(k: Kernel, d: Domain, dest: int, bits: int) -> int:
     target = k.domains.get(dest)
     if target is None or not target.alive:
         return -Errno.ESRCH
-    notify(k, target, bits)
+    notify(k, target, bits, d)
     d.stats.ipc_sent += 1
     return 0
 

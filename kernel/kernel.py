@@ -24,6 +24,7 @@ from kernel.frames import FrameKind, FrameTable
 from kernel.loader import LoadError, load_image, page_count
 from kernel.sched import StrideScheduler
 from kernel.trap import handle_trap
+from kernel.tracing import Tracer
 from kernel.upcall import deliver_upcall
 from kernel.vm import AddressSpace
 
@@ -60,7 +61,8 @@ class Kernel:
         self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
         self._dma_tags = 0
-        self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests and traces
+        self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests
+        self.tracer: Tracer | None = None
         self.reschedule_pending = False
         self._slice_start = 0
         self._next_id = 1
@@ -156,6 +158,8 @@ class Kernel:
     def _teardown(self, d: Domain) -> None:
         """Stop d for good: wake its IPC partners, release its memory, drop its context."""
         d.state = DomState.EXITED
+        if self.tracer is not None:
+            self.tracer.exited(d, self.board.now)
         ipc.abort_ipc(self, d)
         memory.release_space(self, d)
         self.console_readers.discard(d.id)
@@ -208,6 +212,8 @@ class Kernel:
         if d.alive and not d.reaped:
             d.state = DomState.RUNNABLE
             self.scheduler.add(d)
+            if self.tracer is not None:
+                self.tracer.syscall_exit(d, self.board.now)
             if self.current is not None and d is not self.current:
                 self._end_slice_at_quantum()
 
@@ -259,8 +265,11 @@ class Kernel:
         event = devices.next_event(self)
         if event is not None:  # a device or timer interrupts the slice when it is due
             budget = max(1, min(budget, event - self.board.now))
+        began = self.board.now
         cpu.run(d.context, budget)
         used = cpu.clock.count - start
+        if self.tracer is not None:
+            self.tracer.slice(d, began, self.board.now)
         d.stats.instructions += used
         d.stats.slices += 1
         self.scheduler.charge(d, used)

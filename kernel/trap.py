@@ -27,14 +27,22 @@ RUNNABLE = DomState.RUNNABLE
 
 def handle_trap(k: Kernel, d: Domain, cause: int, pc: int) -> bool:
     """Handle a trap taken by domain d at pc; True if d keeps the CPU."""
+    tracer = k.tracer
     if cause == ECALL:
         d.stats.syscalls += 1
         k.board.cpu.pc = pc + 4  # resume after the ecall, as xv6 does with epc += 4
+        if tracer is not None:
+            tracer.syscall_enter(d, k.board.cpu.trapframe[7], pc, k.board.now)
         dispatch_syscall(k, d)
+        if tracer is not None and d.state is not DomState.BLOCKED:
+            tracer.syscall_exit(d, k.board.now)
     else:
         d.stats.faults += 1
         trap = Trap(cause_from_code(cause), pc, k.board.cpu.trap_value(cause, pc))
-        if not deliver_upcall(k, d, cause, pc, trap.tval):
+        handled = deliver_upcall(k, d, cause, pc, trap.tval)
+        if tracer is not None:
+            tracer.fault(d, cause, pc, trap.tval, k.board.now, handled)
+        if not handled:
             handle_fault(k, d, trap)
     return d.state is RUNNABLE and not k.reschedule_pending
 

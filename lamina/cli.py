@@ -18,6 +18,7 @@ from emulator.disk import DiskError
 from emulator.elf import ElfError
 from kernel.loader import LoadError
 from lamina.report import print_stats, stats_json
+from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
 from lamina.system import RunOptions, run_config
 
@@ -58,6 +59,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--stats-json", metavar="FILE", type=Path, help="write the counters as JSON to FILE")
     run.add_argument("--quantum", type=positive_int, default=None, metavar="N", help="preemption quantum in guest instructions")
     run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
+    run.add_argument("--trace", metavar="FILE", type=Path, help="write a Chrome trace (Perfetto, chrome://tracing) in virtual time")
+    run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
@@ -100,9 +103,11 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
+        if args.trace or args.trace_cats:
+            options.tracer = ChromeTrace(parse_categories(args.trace_cats))
         config = choose_config(args)
         result = run_config(config, options)
-    except ConfigError as err:
+    except (ConfigError, TraceError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 2
     except UnknownProgram as err:
@@ -115,6 +120,8 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         print_stats(result, stderr)
     if args.stats_json:
         args.stats_json.write_text(stats_json(result))
+    if args.trace:
+        options.tracer.write(args.trace)
     return result.exit_status
 
 

@@ -17,6 +17,7 @@ from emulator.elf import ElfImage, read_elf
 from kernel.bindings import Binding
 from kernel.domain import Domain
 from kernel.kernel import Kernel
+from kernel.tracing import Tracer
 from lamina.config import SystemConfig, config_for_programs
 
 
@@ -34,6 +35,7 @@ class RunOptions:
     console_input: bytes | None = None  # fed to the console, then end of input
     log: Callable[[str], None] | None = None
     progress: Callable[[int, int, str], None] | None = None
+    tracer: Tracer | None = None  # receives the kernel's events (lamina/trace.py)
 
 
 @dataclass
@@ -79,9 +81,9 @@ def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
         board.console.feed(options.console_input)
         board.console.close_input()
     quantum = options.quantum or config.quantum
-    if options.log is not None:
-        return Kernel(board, quantum=quantum, log=options.log)
-    return Kernel(board, quantum=quantum)
+    kernel = Kernel(board, quantum=quantum, log=options.log) if options.log else Kernel(board, quantum=quantum)
+    kernel.tracer = options.tracer
+    return kernel
 
 
 def substitute_ids(arg: str, ids: dict[str, int]) -> str:

@@ -1,0 +1,101 @@
+"""Trace files: valid Chrome Trace Event JSON, in virtual time, byte-identical per run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guest import run
+from lamina.trace import ChromeTrace, TraceError, parse_categories
+from trace_format import problems
+
+
+def traced(*commands: str, cats: str | None = None, **kw) -> dict:
+    tracer = ChromeTrace(parse_categories(cats))
+    run(*commands, tracer=tracer, **kw)
+    return tracer.document()
+
+
+def test_trace_is_valid_chrome_trace_json():
+    doc = traced("spin 20000", "hello", "nullderef", "exofork", quantum=2000)
+    assert problems(doc) == []
+
+
+def test_same_command_gives_byte_identical_traces(tmp_path):
+    paths = []
+    for i in range(2):
+        tracer = ChromeTrace()
+        run("spin 20000", "hello", "exofork", quantum=2000, tracer=tracer)
+        paths.append(tmp_path / f"t{i}.json")
+        tracer.write(paths[-1])
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_each_domain_has_its_own_named_track_and_the_kernel_one():
+    doc = traced("spin 1000", "hello")
+    names = {e["args"]["name"] for e in doc["traceEvents"] if e.get("name") == "thread_name"}
+    assert {"kernel", "domain 1 (spin)", "domain 2 (hello)"} <= names
+
+
+def test_syscalls_are_named_and_symbolized():
+    doc = traced("hello world", cats="syscall")
+    calls = [e for e in doc["traceEvents"] if e.get("cat") == "syscall"]
+    assert {"console_write", "exit"} <= {e["name"] for e in calls}
+    assert all("<" in e["args"]["pc"] for e in calls)  # pc with its function
+
+
+def test_a_fatal_fault_appears_with_cause_and_tval():
+    doc = traced("nullderef", cats="fault")
+    (fault,) = [e for e in doc["traceEvents"] if e.get("cat") == "fault"]
+    assert fault["name"] == "fatal: load page fault" and fault["args"]["tval"] == "0x0"
+
+
+def test_notifications_are_flow_arrows_from_sender_to_receiver():
+    doc = traced("exofork", cats="ipc")
+    starts = [e for e in doc["traceEvents"] if e["ph"] == "s"]
+    ends = [e for e in doc["traceEvents"] if e["ph"] == "f"]
+    assert starts and len(starts) == len(ends)
+    assert problems(doc) == []
+
+
+def test_timestamps_are_virtual_time_in_instructions():
+    r_tracer = ChromeTrace(parse_categories("sched"))
+    result = run("spin 5000", tracer=r_tracer).result
+    running = [e for e in r_tracer.events if e.get("name") == "running"]
+    assert sum(e["dur"] for e in running) == result.domains[0].stats.instructions
+
+
+def test_categories_filter_what_is_recorded():
+    doc = traced("hello", "nullderef", cats="fault")
+    cats = {e.get("cat") for e in doc["traceEvents"] if e["ph"] != "M"}
+    assert cats == {"fault"}
+
+
+def test_unknown_category_is_refused_with_the_list():
+    with pytest.raises(TraceError, match="unknown trace categories bogus"):
+        parse_categories("syscall,bogus")
+
+
+def test_cli_writes_a_trace_file(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "t.json"
+    p = subprocess.run([sys.executable, "-m", "lamina.cli", "run", "--trace", str(out), "hello"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert problems(json.loads(out.read_text())) == []
+
+
+def test_the_format_checker_catches_overlaps_and_unpaired_flows():
+    bad = {"traceEvents": [
+        {"ph": "X", "name": "a", "pid": 1, "tid": 1, "ts": 0, "dur": 10},
+        {"ph": "X", "name": "b", "pid": 1, "tid": 1, "ts": 5, "dur": 10},
+        {"ph": "s", "name": "m", "pid": 1, "tid": 1, "ts": 0, "id": 7},
+        {"ph": "X", "name": "c", "pid": 1, "tid": 1, "ts": 20},
+    ]}
+    found = problems(bad)
+    assert any("overlaps" in p for p in found)
+    assert any("unpaired" in p for p in found)
+    assert any("missing" in p for p in found)
