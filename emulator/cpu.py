@@ -26,6 +26,7 @@ from unicorn import (
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_PROT,
     UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_CODE,
     UC_MODE_RISCV64,
     UC_PROT_ALL,
     Uc,
@@ -193,6 +194,11 @@ class Cpu:
     def flush_tlb(self) -> None:
         """sfence.vma: forget cached translations after page tables change."""
         self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+
+    def watch_instructions(self, callback: Callable[[int], None]) -> None:
+        """A debugging port: call callback(address) before every instruction executes.
+        About a thousand times slower than running freely; for short windows only."""
+        self.uc.hook_add(UC_HOOK_CODE, lambda uc, address, size, data: callback(address))
 
     def fence_i(self) -> None:
         """fence.i: forget translated code after instruction memory was rewritten."""

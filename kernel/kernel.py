@@ -112,6 +112,11 @@ class Kernel:
         """The id the next domain created will get (ids are never reused)."""
         return self._next_id
 
+    @property
+    def slice_start(self) -> int:
+        """Instruction count at which the current slice began."""
+        return self._slice_start
+
     def next_dma_tag(self) -> int:
         """A fresh tag for a DMA request."""
         self._dma_tags += 1

@@ -17,6 +17,7 @@ from rich.console import Console
 from emulator.disk import DiskError
 from emulator.elf import ElfError
 from kernel.loader import LoadError
+from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
@@ -61,6 +62,7 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
     run.add_argument("--trace", metavar="FILE", type=Path, help="write a Chrome trace (Perfetto, chrome://tracing) in virtual time")
     run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
+    run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
@@ -105,9 +107,12 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     try:
         if args.trace or args.trace_cats:
             options.tracer = ChromeTrace(parse_categories(args.trace_cats))
+        if args.trace_insns:
+            window = parse_window(args.trace_insns)
+            options.before_run = lambda kernel: InstructionListing(kernel, window, sys.stderr)
         config = choose_config(args)
         result = run_config(config, options)
-    except (ConfigError, TraceError) as err:
+    except (ConfigError, TraceError, WindowError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 2
     except UnknownProgram as err:

@@ -36,6 +36,7 @@ class RunOptions:
     log: Callable[[str], None] | None = None
     progress: Callable[[int, int, str], None] | None = None
     tracer: Tracer | None = None  # receives the kernel's events (lamina/trace.py)
+    before_run: Callable[[Kernel], None] | None = None  # e.g. attach an instruction listing
 
 
 @dataclass
@@ -118,6 +119,8 @@ def run_config(config: SystemConfig, options: RunOptions | None = None) -> RunRe
     """Boot the configuration and schedule until no domain can run."""
     options = options or RunOptions()
     result = boot_config(config, options)
+    if options.before_run is not None:
+        options.before_run(result.kernel)
     try:
         result.kernel.run(max_instructions=options.max_instructions)
     finally:

@@ -99,3 +99,28 @@ def test_the_format_checker_catches_overlaps_and_unpaired_flows():
     assert any("overlaps" in p for p in found)
     assert any("unpaired" in p for p in found)
     assert any("missing" in p for p in found)
+
+
+def test_instruction_listing_ends_at_the_faulting_load():
+    import io
+
+    from lamina.insntrace import InstructionListing, parse_window
+
+    out = io.StringIO()
+    window = parse_window("nullderef:0-1000000")
+    r = run("nullderef", before_run=lambda k: InstructionListing(k, window, out))
+    d = r.domain()
+    lines = out.getvalue().splitlines()
+    # every retired instruction, plus each that trapped (the ecall of printf's write and
+    # the faulting load): trapping instructions do not retire
+    assert len(lines) == d.stats.instructions + d.stats.crossings
+    assert lines[0].startswith("domain 1 (nullderef) #0 ") and "<_start>" in lines[0]
+    assert f"{d.killed_by.pc:#x} <main+" in lines[-1] and " ld " in lines[-1]
+
+
+def test_instruction_window_is_refused_when_malformed():
+    from lamina.insntrace import WindowError, parse_window
+
+    for bad in ("1", "1:5", "1:9-3", "x:a-b"):
+        with pytest.raises(WindowError):
+            parse_window(bad)
