@@ -26,6 +26,7 @@ from unicorn import (
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_PROT,
     UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_MODE_RISCV64,
     UC_PROT_ALL,
@@ -199,6 +200,11 @@ class Cpu:
         """A debugging port: call callback(address) before every instruction executes.
         About a thousand times slower than running freely; for short windows only."""
         self.uc.hook_add(UC_HOOK_CODE, lambda uc, address, size, data: callback(address))
+
+    def watch_blocks(self, callback: Callable[[int, int], None]) -> None:
+        """A debugging port: call callback(address, size) as each translated block starts,
+        after the instruction clock has charged it. For profiling; slows the CPU down."""
+        self.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, data: callback(address, size))
 
     def fence_i(self) -> None:
         """fence.i: forget translated code after instruction memory was rewritten."""

@@ -146,11 +146,11 @@ class Symbolizer:
 
     def __init__(self, image: ElfImage) -> None:
         self.image = image
-        self._rows: list[tuple[int, str, int]] | None = None
+        self._rows: list[tuple[int, str, int, str]] | None = None
 
-    def _load(self) -> list[tuple[int, str, int]]:
-        """(address, file, line) rows of every line program, sorted."""
-        rows: list[tuple[int, str, int]] = []
+    def _load(self) -> list[tuple[int, str, int, str]]:
+        """(address, file, line, compilation unit) rows of every line program, sorted."""
+        rows: list[tuple[int, str, int, str]] = []
         try:
             elf = ELFFile(io.BytesIO(self.image.raw))
             if elf.has_dwarf_info():
@@ -160,6 +160,8 @@ class Symbolizer:
                     if lp is None:
                         continue
                     files = lp["file_entry"]
+                    unit = cu.get_top_DIE().attributes.get("DW_AT_name")
+                    unit_name = unit.value.decode(errors="replace") if unit else ""
                     for entry in lp.get_entries():
                         st = entry.state
                         if st is None or st.end_sequence:
@@ -167,21 +169,29 @@ class Symbolizer:
                         index = st.file - 1 if lp.header["version"] < 5 else st.file
                         if 0 <= index < len(files):
                             fname = files[index].name.decode(errors="replace")
-                            rows.append((st.address, fname, st.line))
+                            rows.append((st.address, fname, st.line, unit_name))
         except (ELFError, ValueError, KeyError, IndexError, AttributeError):
             rows = []
         rows.sort()
         return rows
 
-    def line_at(self, address: int) -> str | None:
-        """'file.c:12' for the line containing address, or None."""
+    def _row(self, address: int) -> tuple[int, str, int, str] | None:
+        """The line-table row covering address."""
         if self._rows is None:
             self._rows = self._load()
-        i = bisect.bisect_right(self._rows, (address, "\uffff", 1 << 30)) - 1
-        if i < 0:
-            return None
-        _addr, fname, line = self._rows[i]
-        return f"{fname}:{line}"
+        i = bisect.bisect_right(self._rows, (address, "\uffff", 1 << 30, "")) - 1
+        return self._rows[i] if i >= 0 else None
+
+    def line_at(self, address: int) -> str | None:
+        """'file.c:12' for the line containing address, or None."""
+        row = self._row(address)
+        return f"{row[1]}:{row[2]}" if row else None
+
+    def unit_at(self, address: int) -> str | None:
+        """The source file (compilation unit, e.g. 'userland/lib/printf.c') the code at
+        address was compiled from, or None."""
+        row = self._row(address)
+        return row[3] if row else None
 
     def describe(self, address: int) -> str:
         """'0x1002c <main+0x18> (hello.c:12)', with what is known."""

@@ -87,6 +87,13 @@ class Domain:
         """True until the domain exits or is destroyed."""
         return self.state != DomState.EXITED
 
+    @property
+    def symbolizer(self) -> Symbolizer | None:
+        """Address to source line for this domain's program, if it has one."""
+        if self._symbolizer is None and self.image is not None:
+            self._symbolizer = Symbolizer(self.image)
+        return self._symbolizer
+
     def describe_pc(self, pc: int) -> str:
         """pc with symbol and source line, when the program has them."""
         if self.image is None:

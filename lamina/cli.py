@@ -17,6 +17,7 @@ from rich.console import Console
 from emulator.disk import DiskError
 from emulator.elf import ElfError
 from kernel.loader import LoadError
+from lamina.flame import FlameProfiler
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
@@ -62,6 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
     run.add_argument("--trace", metavar="FILE", type=Path, help="write a Chrome trace (Perfetto, chrome://tracing) in virtual time")
     run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
+    run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
     run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
@@ -102,14 +104,19 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     """lamina run: boot, run the programs, report."""
     from toolchain.build import BuildError, UnknownProgram
 
+    profilers: list[FlameProfiler] = []
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
         if args.trace or args.trace_cats:
             options.tracer = ChromeTrace(parse_categories(args.trace_cats))
+        attach = []
         if args.trace_insns:
             window = parse_window(args.trace_insns)
-            options.before_run = lambda kernel: InstructionListing(kernel, window, sys.stderr)
+            attach.append(lambda kernel: InstructionListing(kernel, window, sys.stderr))
+        if args.flame:
+            attach.append(lambda kernel: profilers.append(FlameProfiler(kernel)))
+        options.before_run = lambda kernel: [f(kernel) for f in attach]
         config = choose_config(args)
         result = run_config(config, options)
     except (ConfigError, TraceError, WindowError) as err:
@@ -127,6 +134,8 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         args.stats_json.write_text(stats_json(result))
     if args.trace:
         options.tracer.write(args.trace)
+    if args.flame:
+        profilers[0].write(args.flame)
     return result.exit_status
 
 

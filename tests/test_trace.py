@@ -124,3 +124,29 @@ def test_instruction_window_is_refused_when_malformed():
     for bad in ("1", "1:5", "1:9-3", "x:a-b"):
         with pytest.raises(WindowError):
             parse_window(bad)
+
+
+def flame(*commands: str) -> tuple[str, object]:
+    from lamina.flame import FlameProfiler
+
+    profilers = []
+    r = run(*commands, before_run=lambda k: profilers.append(FlameProfiler(k)))
+    return profilers[0].folded(), r
+
+
+def test_flame_weights_add_up_to_every_instruction_retired():
+    text, r = flame("hello world", "spin 3000")
+    total = sum(int(line.rsplit(" ", 1)[1]) for line in text.splitlines())
+    assert total == r.result.kernel.board.instructions
+
+
+def test_flame_stacks_start_with_the_layer_and_show_the_call_path():
+    text, _ = flame("hello world")
+    stacks = [line.rsplit(" ", 1)[0] for line in text.splitlines()]
+    assert "program;domain 1 (hello);_start;main" in stacks
+    assert any(s.startswith("C library;domain 1 (hello);_start;main;printf") for s in stacks)
+    assert all(s.split(";")[0] in ("program", "C library") for s in stacks)
+
+
+def test_flame_output_is_deterministic():
+    assert flame("hello", "spin 500")[0] == flame("hello", "spin 500")[0]

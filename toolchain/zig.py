@@ -39,6 +39,8 @@ TARGET_FLAGS = [
 # -fno-sanitize=all: zig cc turns on UBSan (which needs a runtime we do not have) when
 #   optimisation is off; say so explicitly so changing -O2 cannot silently pull it in.
 # -fno-unwind-tables: no .eh_frame; debuggers use the .debug_frame that -g emits.
+# -fno-omit-frame-pointer: s0 always holds the frame, so the profiler (lamina/flame.py)
+#   can walk guest call stacks.
 CODE_FLAGS = [
     "-std=gnu17",
     "-O2",
@@ -49,6 +51,7 @@ CODE_FLAGS = [
     "-fno-stack-protector",
     "-fno-asynchronous-unwind-tables",
     "-fno-unwind-tables",
+    "-fno-omit-frame-pointer",
     "-Wall",
     "-Werror",
 ]
