@@ -4,6 +4,7 @@
     lamina run --config NAME
     lamina build
     lamina stats --loc
+    lamina image create|ls|cat|put|get|rm|mkdir|fsck DISK ...
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from emulator.disk import DiskError
 from emulator.elf import ElfError
 from kernel.loader import LoadError
 from lamina.flame import FlameProfiler
+from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
@@ -72,6 +74,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...")
 
     sub.add_parser("build", help="build every userland program")
+
+    add_image_commands(sub)
 
     stats = sub.add_parser("stats", help="facts about Lamina itself")
     stats.add_argument("--loc", action="store_true", help="lines of code of each layer")
@@ -181,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_build(stderr)
     if args.command == "stats":
         return cmd_stats(args, Console())
+    if args.command == "image":
+        return run_image_command(args)
     return 2
 
 
