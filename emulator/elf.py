@@ -8,6 +8,7 @@ turns addresses back into `function+offset` and `file:line` (DWARF, via pyelftoo
 from __future__ import annotations
 
 import bisect
+import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,13 @@ class ElfImage:
             return None
         off = address - start
         return f"{name}+{off:#x}" if off else name
+
+    @property
+    def digest(self) -> str:
+        """A hash of the file's bytes: two images with the same digest are the same program."""
+        if not hasattr(self, "_digest"):
+            self._digest = hashlib.sha256(self.raw).hexdigest()
+        return self._digest
 
     def symbol_address(self, name: str) -> int | None:
         """Address of the named symbol, or None."""

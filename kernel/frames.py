@@ -56,6 +56,8 @@ class FrameTable:
         # so a run's physical layout is easy to read and deterministic.
         self._free = list(range(self.nframes - 1, -1, -1))
         self._held: dict[int, int] = {}
+        self._serial = [0] * self.nframes  # which allocation of the frame this is
+        self._allocations = 0
         self.on_charge = on_charge or (lambda owner, delta: None)
 
     def _index(self, pa: int) -> int:
@@ -77,6 +79,8 @@ class FrameTable:
         if not self._free:
             raise OutOfFrames()
         i = self._free.pop()
+        self._allocations += 1
+        self._serial[i] = self._allocations
         self._owner[i] = owner
         self._kind[i] = kind
         self._charge(owner, 1)
@@ -126,6 +130,15 @@ class FrameTable:
         """Owner, kind and mappings of the frame at pa."""
         i = self._index(pa)
         return FrameInfo(self._owner[i], self._kind[i], tuple(self._mappers.get(i, ())))
+
+    def serial(self, pa: int) -> int:
+        """Which allocation the frame at pa holds now (it changes when it is reused)."""
+        return self._serial[self._index(pa)]
+
+    def still_allocated(self, pa: int, serial: int) -> bool:
+        """True if the allocation `serial` of frame pa has not been freed since."""
+        i = self._index(pa)
+        return self._kind[i] != FrameKind.FREE and self._serial[i] == serial
 
     def map_count(self, pa: int) -> int:
         """How many mappings frame pa has."""

@@ -61,6 +61,7 @@ class Kernel:
         self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
         self._dma_tags = 0
+        self._shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # (program, va) -> (frame, serial)
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests
         self.tracer: Tracer | None = None
         self.reschedule_pending = False
@@ -101,6 +102,7 @@ class Kernel:
         except LoadError:
             self.destroy_domain(d)
             raise
+        self._share_read_only_pages(d, image)
         self.board.cpu.fence_i()  # frames may have held another program's code
         d.context = self.board.cpu.new_context(entry.pc, d.space.satp, entry.regs)
         if start:
@@ -121,6 +123,21 @@ class Kernel:
         """A fresh tag for a DMA request."""
         self._dma_tags += 1
         return self._dma_tags
+
+    def _share_read_only_pages(self, d: Domain, image: ElfImage) -> None:
+        """Map the read-only pages (text, constants) of a program already running from
+        the frames that instance uses, instead of fresh copies: less memory, and the
+        emulator translates the code once for all of them."""
+        for m in list(d.space.mappings()):
+            if m.perm & Perm.W:
+                continue
+            key = (image.digest, m.va)
+            known = self._shared_pages.get(key)
+            if known is not None and self.frames.still_allocated(*known):
+                memory.unmap_page(self, d, m.va)
+                memory.map_frame(self, d, m.va, known[0], m.perm)
+            else:
+                self._shared_pages[key] = (m.pa, self.frames.serial(m.pa))
 
     def _new_page(self, d: Domain, va: int, perm: Perm) -> int:
         """For the loader: a fresh frame charged to d, mapped at va."""

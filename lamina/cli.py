@@ -4,6 +4,7 @@
     lamina run --config NAME
     lamina build
     lamina stats --loc
+    lamina bench [--json FILE]
     lamina image create|ls|cat|put|get|rm|mkdir|fsck DISK ...
 """
 
@@ -76,6 +77,10 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_parser("build", help="build every userland program")
 
     add_image_commands(sub)
+
+    bench = sub.add_parser("bench", help="run the benchmark suite (ratios to same-run baselines)")
+    bench.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
+    bench.add_argument("--repeat", type=positive_int, default=5, help="repetitions per figure (median; default 5)")
 
     stats = sub.add_parser("stats", help="facts about Lamina itself")
     stats.add_argument("--loc", action="store_true", help="lines of code of each layer")
@@ -187,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_stats(args, Console())
     if args.command == "image":
         return run_image_command(args)
+    if args.command == "bench":
+        from bench.report import main as bench_main
+
+        return bench_main(args.json, args.repeat, Console(width=None if sys.stdout.isatty() else 140))
     return 2
 
 

@@ -65,3 +65,20 @@ def test_same_virtual_address_reads_each_domains_own_frame():
     values = [line.split("= ")[1] for line in r.text.splitlines() if " = " in line]
     seen = {int(v, 16).to_bytes(8, "little") for v in values}
     assert seen == {spelling.encode()[-7:] + b"\0" for spelling in spellings}
+
+
+def test_instances_of_one_program_share_read_only_frames_but_not_writable_ones():
+    b = boot(config_for_programs([["spin", "10"], ["spin", "20"]]))
+    first, second = (dict((m.va, m) for m in d.space.mappings()) for d in b.result.domains)
+    assert first.keys() == second.keys()
+    for va, m in first.items():
+        if m.perm & 2:
+            assert m.pa != second[va].pa, hex(va)  # data and stack: private
+        else:
+            assert m.pa == second[va].pa, hex(va)  # text and constants: one frame
+
+
+def test_shared_text_survives_its_first_owner_exiting():
+    r = run("spin 10", "spin 100000", quantum=1000)
+    assert [d.exit_status for d in r.result.domains] == [0, 0]
+    assert r.result.kernel.frames.free_count == r.result.kernel.frames.nframes
