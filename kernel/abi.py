@@ -5,8 +5,9 @@ defined here, in Python, and nowhere else. `toolchain.abi_header` turns this mod
 the C header `lamina/abi.h` that userland includes, and docs/abi.md describes each call.
 
 Calling convention (the RISC-V Linux one, so students recognise it): the syscall number
-goes in a7, up to six arguments in a0..a5, `ecall` traps into the kernel, and the result
-comes back in a0. A negative result is an error: -Errno.
+goes in a7, up to seven arguments in a0..a6, `ecall` traps into the kernel, and the result
+comes back in a0 (the IPC calls also return a message in a1..a5). A negative result is
+an error: -Errno.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ NOTIFY_USER_SHIFT = 16  # notify() bits must be at or above 1 << NOTIFY_USER_SHI
 CAUSE_REVOKE = 24
 
 # page_query result bits, beside the Perm bits.
-PAGE_OWNED = 1 << 8  # the caller's domain owns (is charged for) the frame
+PAGE_OWNED = 1 << 8  # the domain queried owns (is charged for) the frame
 PAGE_SHARED = 1 << 9  # the frame is mapped in more than one place
 
 IPC_WORDS = 4  # message words per IPC (a1..a4)

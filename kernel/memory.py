@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, USER_VA_LIMIT, Errno, Perm, Sys
+from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, USER_VA_LIMIT, DomState, Errno, Perm, Sys
 from kernel.frames import FrameKind, OutOfFrames
 from kernel.vm import is_user_page, valid_perm
 
@@ -148,7 +148,7 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
     target = k.resolve(d, dom)
     if isinstance(target, Errno):
         return -target
-    if target is d and d.parent is not None:
+    if target is d and pages > d.page_quota:
         return -Errno.EPERM  # a domain may lower but not raise its own; only via a parent
     if not MIN_QUOTA <= pages <= d.page_quota:
         return -Errno.EINVAL
@@ -159,11 +159,12 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
 
 
 def request_revocation(k: Kernel, d: Domain) -> None:
-    """Ask d to give frames back: an upcall now, forced unmapping if it has not by the
-    end of its next time slice (the abort protocol)."""
+    """Ask d to give frames back: an upcall when it next runs, forced unmapping if it has
+    not by the end of that time slice (the abort protocol). A domain that cannot run its
+    handler first (none, not runnable, or the caller itself) loses them at once."""
     excess = d.subtree_pages - d.page_quota
     d.revoke_target = d.page_quota
-    if d.fault_entry:
+    if d.fault_entry and d.state == DomState.RUNNABLE and d is not k.current:
         d.pending_upcall = (CAUSE_REVOKE, excess)
     else:
         force_revocation(k, d)

@@ -1,0 +1,319 @@
+"""The memory calls from the guest: page_alloc, page_map, page_unmap, page_query and
+set_quota, each for success and for every error it documents (docs/abi.md).
+
+The programs memcalls and quotademo make the calls and print each result as a
+`name = value` line; the tests check those values and what the kernel logged.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guest import run, run_system
+from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, Errno, Perm
+from kernel.memory import tables_bound
+from lamina.config import BindingSpec, DomainSpec, SystemConfig
+from reported import reported
+
+RW = Perm.R | Perm.W
+QUOTA = 64  # the page quota quotademo fill runs under
+
+
+@pytest.fixture(scope="module")
+def mem():
+    """memcalls' results, and its run."""
+    r = run("memcalls")
+    assert r.result.exit_status == 0, r.text
+    return reported(r.text), r
+
+
+@pytest.fixture(scope="module")
+def fill():
+    """quotademo fill's results: a domain booted with a quota of QUOTA frames."""
+    spec = DomainSpec("quotademo", "quotademo", ("fill",), page_quota=QUOTA,
+                      bindings=(BindingSpec("console"),))
+    r = run_system(SystemConfig("quota", domains=(spec,)))
+    assert r.result.exit_status == 0, r.text
+    return reported(r.text)
+
+
+def revocation(mode: str):
+    """quotademo's run in mode (comply, ignore, force or blocked): its results and log."""
+    r = run(f"quotademo {mode}")
+    assert r.result.exit_status == 0, r.text
+    k = r.result.kernel
+    assert k.frames.free_count == k.frames.nframes
+    return reported(r.text), r.log
+
+
+# --- page_alloc ------------------------------------------------------------------------
+
+def test_page_alloc_maps_zeroed_writable_pages(mem):
+    r, _ = mem
+    assert r["page_alloc.two_pages"] == 0
+    assert r["page_alloc.zeroed"] == 0
+    assert r["page_alloc.writable"] == 42
+
+
+def test_page_alloc_charges_the_frames_to_the_domain(mem):
+    r, _ = mem
+    assert r["page_alloc.pages_charged_at_least"] >= 2
+
+
+def test_page_alloc_refuses_an_address_already_mapped(mem):
+    r, _ = mem
+    assert r["page_alloc.in_use"] == -Errno.EEXIST
+
+
+def test_page_alloc_is_all_or_nothing(mem):
+    r, _ = mem
+    assert r["page_alloc.partly_in_use"] == -Errno.EEXIST
+    assert r["page_alloc.partly_in_use_mapped_nothing"] == -Errno.ENOENT
+
+
+@pytest.mark.parametrize("case", ["unaligned", "beyond_user", "crosses_user_limit"])
+def test_page_alloc_refuses_addresses_outside_user_pages(mem, case):
+    r, _ = mem
+    assert r[f"page_alloc.{case}"] == -Errno.EINVAL
+
+
+@pytest.mark.parametrize("case", ["zero_pages", "too_many_pages"])
+def test_page_alloc_refuses_page_counts_out_of_range(mem, case):
+    r, _ = mem
+    assert r[f"page_alloc.{case}"] == -Errno.EINVAL
+
+
+@pytest.mark.parametrize("case", ["write_only", "no_rights", "unknown_rights"])
+def test_page_alloc_refuses_rights_sv39_cannot_map(mem, case):
+    r, _ = mem
+    assert r[f"page_alloc.{case}"] == -Errno.EINVAL
+
+
+def test_page_alloc_accepts_read_only_and_executable_pages(mem):
+    r, _ = mem
+    assert r["page_alloc.read_only"] == 0 and r["page_alloc.executable"] == 0
+    assert r["page_query.read_only"] == Perm.R | PAGE_OWNED
+
+
+def test_page_alloc_in_an_unknown_domain_is_esrch(mem):
+    r, _ = mem
+    assert r["page_alloc.no_such_domain"] == -Errno.ESRCH
+
+
+def test_page_alloc_beyond_the_quota_is_enomem(mem):
+    r, _ = mem
+    assert r["page_alloc.over_quota"] == -Errno.ENOMEM
+
+
+# --- page_query ------------------------------------------------------------------------
+
+def test_page_query_reports_rights_and_ownership(mem):
+    r, _ = mem
+    assert r["page_query.read_write"] == RW | PAGE_OWNED
+    assert r["page_query.text"] == Perm.R | Perm.X | PAGE_OWNED
+
+
+def test_page_query_accepts_any_address_inside_the_page(mem):
+    r, _ = mem
+    assert r["page_query.inside_page"] == r["page_query.read_write"]
+
+
+def test_page_query_of_an_unmapped_page_is_enoent(mem):
+    r, _ = mem
+    assert r["page_query.unmapped"] == -Errno.ENOENT
+    assert r["page_query.page_zero"] == -Errno.ENOENT
+
+
+def test_page_query_beyond_the_user_half_is_einval(mem):
+    r, _ = mem
+    assert r["page_query.beyond_user"] == -Errno.EINVAL
+
+
+def test_page_query_in_an_unknown_domain_is_esrch(mem):
+    r, _ = mem
+    assert r["page_query.no_such_domain"] == -Errno.ESRCH
+
+
+# --- page_map --------------------------------------------------------------------------
+
+def test_page_map_alias_sees_the_frames_data_and_later_writes(mem):
+    r, _ = mem
+    assert r["page_map.read_only_alias"] == 0
+    assert r["page_map.alias_sees_data"] == 41
+    assert r["page_map.alias_sees_writes"] == 99
+
+
+def test_page_map_marks_both_mappings_shared(mem):
+    r, _ = mem
+    assert r["page_map.alias_rights"] == Perm.R | PAGE_OWNED | PAGE_SHARED
+    assert r["page_map.original_rights"] == RW | PAGE_OWNED | PAGE_SHARED
+
+
+@pytest.mark.parametrize("case", ["wider_than_alias", "adds_execute", "widen_in_place"])
+def test_page_map_refuses_wider_permissions(mem, case):
+    r, _ = mem
+    assert r[f"page_map.{case}"] == -Errno.EACCES
+
+
+def test_page_map_of_an_unmapped_source_is_efault(mem):
+    r, _ = mem
+    assert r["page_map.unmapped_source"] == -Errno.EFAULT
+
+
+@pytest.mark.parametrize("case", ["unaligned_source", "unaligned_destination",
+                                  "destination_beyond_user", "write_only"])
+def test_page_map_refuses_bad_addresses_and_rights(mem, case):
+    r, _ = mem
+    assert r[f"page_map.{case}"] == -Errno.EINVAL
+
+
+@pytest.mark.parametrize("side", ["source", "destination"])
+def test_page_map_with_an_unknown_domain_is_esrch(mem, side):
+    r, _ = mem
+    assert r[f"page_map.no_such_{side}_domain"] == -Errno.ESRCH
+
+
+def test_page_map_onto_itself_narrows_rights_in_place(mem):
+    r, _ = mem
+    assert r["page_map.narrow_in_place"] == 0
+    assert r["page_map.narrowed_rights"] == Perm.R | PAGE_OWNED
+
+
+def test_page_map_replaces_the_mapping_at_the_destination(mem):
+    r, _ = mem
+    assert r["page_map.replace_other_frame"] == 0
+    assert r["page_map.replaced_alias_sees_new_frame"] == 0
+    assert r["page_map.old_frame_no_longer_shared"] == RW | PAGE_OWNED
+
+
+# --- page_unmap ------------------------------------------------------------------------
+
+def test_a_frame_lives_on_while_another_mapping_remains(mem):
+    r, _ = mem
+    assert r["page_unmap.original"] == 0
+    assert r["page_unmap.original_gone"] == -Errno.ENOENT
+    assert r["page_unmap.alias_keeps_data"] == 99
+    assert r["page_unmap.alias_now_sole_owner"] == Perm.R | PAGE_OWNED
+
+
+def test_unmapping_the_last_mapping_frees_the_frame(mem):
+    r, _ = mem
+    assert r["page_unmap.last_mapping"] == 0
+    assert r["page_unmap.frame_freed"] == 1
+
+
+def test_page_unmap_of_an_unmapped_page_is_enoent(mem):
+    r, _ = mem
+    assert r["page_unmap.again"] == -Errno.ENOENT
+
+
+@pytest.mark.parametrize("case", ["unaligned", "beyond_user"])
+def test_page_unmap_refuses_addresses_outside_user_pages(mem, case):
+    r, _ = mem
+    assert r[f"page_unmap.{case}"] == -Errno.EINVAL
+
+
+def test_page_unmap_in_an_unknown_domain_is_esrch(mem):
+    r, _ = mem
+    assert r["page_unmap.no_such_domain"] == -Errno.ESRCH
+
+
+# --- the calls on a child ----------------------------------------------------------------
+
+def test_a_parent_fills_its_child_and_the_child_is_charged(mem):
+    r, _ = mem
+    assert r["child.page_alloc"] == 0
+    assert r["child.page_query"] == RW | PAGE_OWNED
+    assert r["child.page_map_to_me"] == 0
+    assert r["child.mapped_here_rights"] == RW | PAGE_SHARED  # shared, and the child's
+    assert r["child.page_map_from_me"] == 0 and r["child.page_unmap"] == 0
+    assert r["child.page_unmap_again"] == -Errno.ENOENT
+
+
+def test_a_frame_a_destroyed_child_shared_stays_mapped_and_moves_to_the_mapper(mem):
+    r, _ = mem
+    assert r["child.destroy"] == 0
+    assert r["child.frame_survives_here"] == 7
+    assert r["child.frame_now_mine"] == RW | PAGE_OWNED
+
+
+@pytest.mark.parametrize("call", ["page_alloc", "page_map", "page_unmap", "page_query"])
+def test_memory_calls_on_a_destroyed_domain_are_esrch(mem, call):
+    r, _ = mem
+    assert r[f"child.{call}_after_destroy"] == -Errno.ESRCH
+
+
+def test_every_frame_returns_after_the_memory_calls(mem):
+    _, run_ = mem
+    k = run_.result.kernel
+    assert k.frames.free_count == k.frames.nframes
+
+
+# --- quotas ------------------------------------------------------------------------------
+
+def test_page_alloc_is_refused_with_enomem_at_the_quota(fill):
+    assert fill["fill.quota"] == QUOTA
+    assert fill["fill.refused_with"] == -Errno.ENOMEM
+    assert fill["fill.pages_allocated"] > 0
+    # page_alloc keeps room for the page tables it might need: at most that much is left
+    assert 0 <= fill["fill.headroom"] <= tables_bound(1)
+
+
+def test_unmapping_a_page_makes_room_under_the_quota(fill):
+    assert fill["fill.unmap_one"] == 0 and fill["fill.alloc_again"] == 0
+
+
+def test_domain_create_and_page_map_are_refused_at_the_quota(fill):
+    assert fill["domain_create.over_quota"] == -Errno.ENOMEM
+    assert fill["page_map.over_quota"] == -Errno.ENOMEM
+    assert fill["page_alloc.over_quota"] == -Errno.ENOMEM
+    assert fill["domain_create.with_room"] == 1
+
+
+def test_a_domain_may_lower_its_own_quota_to_what_it_holds(fill):
+    assert fill["set_quota.exactly_held"] == 0
+    assert fill["fill.quota_after"] < QUOTA
+
+
+def test_a_domain_cannot_raise_its_own_quota(fill):
+    assert fill["set_quota.raise_own"] == -Errno.EPERM
+
+
+def test_set_quota_refuses_values_out_of_range(fill):
+    assert fill["set_quota.below_minimum"] == -Errno.EINVAL
+    assert fill["set_quota.child_above_mine"] == -Errno.EINVAL
+
+
+def test_set_quota_of_an_unknown_domain_is_esrch(fill):
+    assert fill["set_quota.no_such_domain"] == -Errno.ESRCH
+
+
+# --- revocation ---------------------------------------------------------------------------
+
+def test_lowering_a_quota_asks_the_childs_handler_for_the_excess():
+    r, log = revocation("comply")
+    assert r["parent.set_quota"] == 0
+    assert r["child.cause"] == CAUSE_REVOKE
+    assert r["child.tval"] == 5  # quotademo lowers the quota 5 below what the child holds
+    assert r["child.pages_after"] == r["child.quota"] == r["parent.child_held"] - 5
+    assert r["parent.child_status"] == 0
+    assert not any("revoked" in line for line in log)
+
+
+def test_a_revocation_request_ignored_for_a_slice_is_enforced():
+    r, log = revocation("ignore")
+    assert r["parent.child_held_right_after"] == r["parent.child_held"]  # it had a slice
+    assert any("domain 2 (quotademo): revoked 5 pages" in line for line in log)
+    assert r["parent.child_status"] == 139  # its stack went first: highest addresses
+
+
+def test_a_child_without_a_handler_loses_pages_at_once():
+    r, log = revocation("force")
+    assert r["parent.child_held_right_after"] == r["parent.child_held"] - 5
+    assert any("domain 2 (quotademo): revoked 5 pages" in line for line in log)
+
+
+def test_a_blocked_child_loses_pages_at_once_though_it_has_a_handler():
+    r, log = revocation("blocked")
+    assert r["parent.child_held_right_after"] == r["parent.child_held"] - 5
+    assert r["parent.destroy"] == 0

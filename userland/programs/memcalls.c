@@ -1,0 +1,177 @@
+// memcalls: the memory calls (page_alloc, page_map, page_unmap, page_query), each for
+// success and for every error it documents, in this domain and in a stopped child.
+//
+// Every result is a line "name = value" (tests/test_calls_memory.py).
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <lamina/syscall.h>
+
+#define AREA 0x10000000UL          // pages this program allocates
+#define ALIAS (AREA + 0x100000)    // where it maps other names for them
+#define RW (PERM_R | PERM_W)
+
+// Print one result line.
+static void
+report(const char *name, long value)
+{
+  printf("%s = %ld\n", name, value);
+}
+
+// The address of page n of the area, as a pointer.
+static void *
+area(unsigned long n)
+{
+  return (void *)(AREA + n * PAGE_SIZE);
+}
+
+// The address of page n of the alias area, as a pointer.
+static void *
+alias(unsigned long n)
+{
+  return (void *)(ALIAS + n * PAGE_SIZE);
+}
+
+// Pages (and page tables) this domain's subtree holds.
+static long
+pages_held(void)
+{
+  struct domain_info info;
+
+  sys_domain_info(0, &info);
+  return (long)info.pages;
+}
+
+// page_alloc: fresh zeroed pages, all or nothing.
+static void
+alloc(void)
+{
+  volatile long *p = area(0);
+  long before = pages_held();
+
+  report("page_alloc.two_pages", sys_page_alloc(0, area(0), 2, RW));
+  report("page_alloc.pages_charged_at_least", pages_held() - before);
+  report("page_alloc.zeroed", p[0] + p[511] + p[512] + p[1023]);
+  p[0] = 41;
+  report("page_alloc.writable", p[0] + 1);
+  report("page_alloc.in_use", sys_page_alloc(0, area(0), 1, RW));
+  report("page_alloc.partly_in_use", sys_page_alloc(0, area(1), 3, RW));
+  report("page_alloc.partly_in_use_mapped_nothing", sys_page_query(0, area(2)));
+  report("page_alloc.unaligned", sys_page_alloc(0, (char *)area(4) + 8, 1, RW));
+  report("page_alloc.beyond_user", sys_page_alloc(0, (void *)USER_VA_LIMIT, 1, RW));
+  report("page_alloc.crosses_user_limit",
+         sys_page_alloc(0, (void *)(USER_VA_LIMIT - PAGE_SIZE), 2, RW));
+  report("page_alloc.zero_pages", sys_page_alloc(0, area(4), 0, RW));
+  report("page_alloc.too_many_pages", sys_page_alloc(0, area(4), (1UL << 16) + 1, RW));
+  report("page_alloc.write_only", sys_page_alloc(0, area(4), 1, PERM_W));
+  report("page_alloc.no_rights", sys_page_alloc(0, area(4), 1, 0));
+  report("page_alloc.unknown_rights", sys_page_alloc(0, area(4), 1, PERM_R | 8));
+  report("page_alloc.no_such_domain", sys_page_alloc(999, area(4), 1, RW));
+  report("page_alloc.over_quota", sys_page_alloc(0, area(16), 1UL << 16, RW));
+  report("page_alloc.read_only", sys_page_alloc(0, area(4), 1, PERM_R));
+  report("page_alloc.executable", sys_page_alloc(0, area(5), 1, PERM_R | PERM_X));
+}
+
+// page_query: rights plus PAGE_OWNED (dom is charged for the frame) and PAGE_SHARED.
+static void
+query(void)
+{
+  report("page_query.read_write", sys_page_query(0, area(0)));
+  report("page_query.read_only", sys_page_query(0, area(4)));
+  report("page_query.text", sys_page_query(0, (void *)query));
+  report("page_query.inside_page", sys_page_query(0, (char *)area(0) + 123));
+  report("page_query.unmapped", sys_page_query(0, area(100)));
+  report("page_query.page_zero", sys_page_query(0, NULL));
+  report("page_query.beyond_user", sys_page_query(0, (void *)USER_VA_LIMIT));
+  report("page_query.no_such_domain", sys_page_query(999, area(0)));
+}
+
+// page_map: a second name for a frame, with rights no wider than the first.
+static void
+map(void)
+{
+  volatile long *p = area(0);
+  volatile long *q = alias(0);
+
+  report("page_map.read_only_alias", sys_page_map(0, area(0), 0, alias(0), PERM_R));
+  report("page_map.alias_sees_data", q[0]);
+  p[0] = 99;
+  report("page_map.alias_sees_writes", q[0]);
+  report("page_map.alias_rights", sys_page_query(0, alias(0)));
+  report("page_map.original_rights", sys_page_query(0, area(0)));
+  report("page_map.wider_than_alias", sys_page_map(0, alias(0), 0, alias(1), RW));
+  report("page_map.adds_execute", sys_page_map(0, area(0), 0, alias(1), PERM_R | PERM_X));
+  report("page_map.unmapped_source", sys_page_map(0, area(100), 0, alias(1), PERM_R));
+  report("page_map.unaligned_source", sys_page_map(0, (char *)area(0) + 8, 0, alias(1), PERM_R));
+  report("page_map.unaligned_destination", sys_page_map(0, area(0), 0, (char *)alias(1) + 8, PERM_R));
+  report("page_map.destination_beyond_user",
+         sys_page_map(0, area(0), 0, (void *)USER_VA_LIMIT, PERM_R));
+  report("page_map.write_only", sys_page_map(0, area(0), 0, alias(1), PERM_W));
+  report("page_map.no_such_source_domain", sys_page_map(999, area(0), 0, alias(1), PERM_R));
+  report("page_map.no_such_destination_domain", sys_page_map(0, area(0), 999, alias(1), PERM_R));
+  report("page_map.narrow_in_place", sys_page_map(0, area(1), 0, area(1), PERM_R));
+  report("page_map.narrowed_rights", sys_page_query(0, area(1)));
+  report("page_map.widen_in_place", sys_page_map(0, area(1), 0, area(1), RW));
+  report("page_map.replace_other_frame", sys_page_map(0, area(4), 0, alias(0), PERM_R));
+  report("page_map.replaced_alias_sees_new_frame", q[0]);
+  report("page_map.old_frame_no_longer_shared", sys_page_query(0, area(0)));
+}
+
+// page_unmap: a frame lives on while any mapping of it remains.
+static void
+unmap(void)
+{
+  volatile long *q = alias(2);
+  long before;
+
+  sys_page_map(0, area(0), 0, alias(2), PERM_R);
+  report("page_unmap.original", sys_page_unmap(0, area(0)));
+  report("page_unmap.original_gone", sys_page_query(0, area(0)));
+  report("page_unmap.alias_keeps_data", q[0]);
+  report("page_unmap.alias_now_sole_owner", sys_page_query(0, alias(2)));
+  before = pages_held();
+  report("page_unmap.last_mapping", sys_page_unmap(0, alias(2)));
+  report("page_unmap.frame_freed", before - pages_held());
+  report("page_unmap.again", sys_page_unmap(0, alias(2)));
+  report("page_unmap.unaligned", sys_page_unmap(0, (char *)area(1) + 8));
+  report("page_unmap.beyond_user", sys_page_unmap(0, (void *)USER_VA_LIMIT));
+  report("page_unmap.no_such_domain", sys_page_unmap(999, area(1)));
+}
+
+// The same calls on a stopped child, which this domain has authority over: frames
+// allocated in it are charged to it, and survive its destruction where we map them.
+static void
+in_child(void)
+{
+  volatile long *shared = alias(8);
+  long child = sys_domain_create();
+
+  if (child == 0)
+    exit(0);  // never started, so never here
+  report("child.page_alloc", sys_page_alloc(child, area(0), 1, RW));
+  report("child.page_query", sys_page_query(child, area(0)));
+  report("child.page_map_to_me", sys_page_map(child, area(0), 0, alias(8), RW));
+  report("child.mapped_here_rights", sys_page_query(0, alias(8)));
+  shared[0] = 7;
+  report("child.page_map_from_me", sys_page_map(0, area(1), child, area(1), PERM_R));
+  report("child.page_unmap", sys_page_unmap(child, area(1)));
+  report("child.page_unmap_again", sys_page_unmap(child, area(1)));
+  report("child.destroy", sys_domain_destroy(child));
+  report("child.frame_survives_here", shared[0]);
+  report("child.frame_now_mine", sys_page_query(0, alias(8)));
+  report("child.page_alloc_after_destroy", sys_page_alloc(child, area(2), 1, RW));
+  report("child.page_map_after_destroy", sys_page_map(0, area(1), child, area(1), PERM_R));
+  report("child.page_unmap_after_destroy", sys_page_unmap(child, area(0)));
+  report("child.page_query_after_destroy", sys_page_query(child, area(0)));
+}
+
+int
+main(void)
+{
+  alloc();
+  query();
+  map();
+  unmap();
+  in_child();
+  return 0;
+}

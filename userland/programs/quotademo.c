@@ -1,0 +1,223 @@
+// quotademo: frame quotas and visible revocation.
+//
+//   $ quotademo fill      allocate until ENOMEM under this domain's quota, then the
+//                         errors of set_quota and of every call that needs frames
+//   $ quotademo comply    lower a child's quota; its handler gives back what is asked
+//   $ quotademo ignore    the same, but the handler gives nothing: the kernel takes it
+//   $ quotademo force     the child has no handler: the kernel takes pages at once
+//   $ quotademo blocked   the child has a handler but waits in ipc_recv: the same
+//
+// Every result is a line "name = value" (tests/test_calls_memory.py).
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lamina/child.h>
+#include <lamina/fault.h>
+#include <lamina/ipc.h>
+#include <lamina/syscall.h>
+
+#define AREA 0x10000000UL        // pages the quota fills
+#define CHILD_PAGES 20           // pages a child allocates before its quota is lowered
+#define GIVE_BACK 5              // how far below its holdings the quota goes
+#define READY_BIT (1UL << NOTIFY_USER_SHIFT)
+#define RW (PERM_R | PERM_W)
+
+static unsigned long allocated;      // pages of AREA this domain has mapped
+static unsigned long revoke_cause;   // what the fault handler was called for
+static unsigned long revoke_tval;
+static volatile int revoke_seen;
+
+// Print one result line.
+static void
+report(const char *name, long value)
+{
+  printf("%s = %ld\n", name, value);
+}
+
+// dom's domain_info (all zero if there is no such domain).
+static struct domain_info
+info_of(long dom)
+{
+  struct domain_info info = {0};
+
+  sys_domain_info(dom, &info);
+  return info;
+}
+
+// The address of page n of the area.
+static void *
+area(unsigned long n)
+{
+  return (void *)(AREA + n * PAGE_SIZE);
+}
+
+// Allocate one page at a time until the kernel refuses; return the refusal.
+static long
+allocate_until_refused(void)
+{
+  long err;
+
+  while ((err = sys_page_alloc(0, area(allocated), 1, RW)) == 0)
+    allocated++;
+  return err;
+}
+
+// Fill the quota, then check the calls that need frames, and set_quota's errors.
+static int
+fill(void)
+{
+  long quota = (long)info_of(0).page_quota;
+  long child;
+
+  report("fill.quota", quota);
+  report("fill.refused_with", allocate_until_refused());
+  report("fill.pages_allocated", allocated);
+  report("fill.headroom", quota - (long)info_of(0).pages);
+  report("fill.unmap_one", sys_page_unmap(0, area(--allocated)));
+  report("fill.alloc_again", sys_page_alloc(0, area(allocated++), 1, RW));
+  report("set_quota.below_minimum", sys_set_quota(0, 15));
+  report("set_quota.raise_own", sys_set_quota(0, quota + 1));
+  report("set_quota.no_such_domain", sys_set_quota(999, quota));
+  report("set_quota.exactly_held", sys_set_quota(0, info_of(0).pages));
+  report("fill.quota_after", info_of(0).page_quota);
+  report("domain_create.over_quota", sys_domain_create());
+  report("page_map.over_quota", sys_page_map(0, area(0), 0, area(1000), PERM_R));
+  report("page_alloc.over_quota", sys_page_alloc(0, area(allocated), 1, RW));
+  report("fill.unmap_to_make_room", sys_page_unmap(0, area(--allocated)));
+  child = sys_domain_create();
+  if (child == 0)
+    exit(0);  // never started, so never here
+  report("domain_create.with_room", child > 0);
+  report("set_quota.child_above_mine", sys_set_quota(child, quota + 1));
+  return 0;
+}
+
+// The fault handler of a child that complies: give back the tval pages asked for.
+static void
+give_back(struct fault_frame *f)
+{
+  revoke_cause = f->cause;
+  revoke_tval = f->tval;
+  for (unsigned long i = 0; i < f->tval && allocated > 0; i++)
+    sys_page_unmap(0, area(--allocated));
+  revoke_seen = 1;
+}
+
+// The fault handler of a child that notes the request and gives nothing back.
+static void
+ignore(struct fault_frame *f)
+{
+  revoke_cause = f->cause;
+  revoke_tval = f->tval;
+  revoke_seen = 1;
+}
+
+// Install handler (if any), allocate CHILD_PAGES and tell the parent.
+static void
+take_pages(fault_handler_fn *handler)
+{
+  if (handler != NULL)
+    fault_handler_install(handler);
+  while (allocated < CHILD_PAGES && sys_page_alloc(0, area(allocated), 1, RW) == 0)
+    allocated++;
+  sys_notify(info_of(0).parent, READY_BIT);
+}
+
+// A child that takes pages, then keeps running (yielding) until a revocation
+// request reaches its handler or its last page is taken, and reports what it holds
+// after one more slice. arg: the handler, or 0 for none.
+static int
+runner(long arg)
+{
+  take_pages((fault_handler_fn *)arg);
+  while (!revoke_seen && sys_page_query(0, area(CHILD_PAGES - 1)) >= 0)
+    sys_yield();
+  sys_yield();  // end the slice: a request not complied with is enforced now
+  report("child.cause", revoke_cause);
+  report("child.tval", revoke_tval);
+  report("child.pages_after", info_of(0).pages);
+  report("child.quota", info_of(0).page_quota);
+  return 0;
+}
+
+// A child that takes pages, then waits in ipc_recv for good.
+static int
+waiter(long arg)
+{
+  struct ipc_msg msg;
+
+  take_pages((fault_handler_fn *)arg);
+  for (;;)
+    ipc_recv(NULL, &msg);
+}
+
+// Receive until a notification with all of bits arrives.
+static void
+wait_for_bits(unsigned long bits)
+{
+  struct ipc_msg msg;
+
+  while (ipc_recv(NULL, &msg) != 0 || (msg.w[0] & bits) != bits)
+    ;
+}
+
+// Start a child running fn(arg), let it take its pages, lower its quota GIVE_BACK
+// below what it holds, and report what the parent sees.
+static long
+lower_child_quota(int (*fn)(long), long arg)
+{
+  long child = child_create(fn, arg);
+  long held;
+
+  sys_bind_grant(child, DEVICE_CONSOLE, 0, 0);
+  sys_domain_set_state(child, DOM_STATE_RUNNABLE);
+  wait_for_bits(READY_BIT);
+  held = (long)info_of(child).pages;
+  report("parent.child_held", held);
+  report("parent.set_quota", sys_set_quota(child, held - GIVE_BACK));
+  report("parent.child_held_right_after", info_of(child).pages);
+  console_flush();
+  return child;
+}
+
+// Lower the quota of a child whose handler is `handler` (NULL: none), which runs on,
+// and wait for it to end.
+static int
+revoke_runner(fault_handler_fn *handler)
+{
+  long child = lower_child_quota(runner, (long)handler);
+
+  wait_for_bits(NOTIFY_CHILD);
+  report("parent.child_status", info_of(child).exit_status);
+  return 0;
+}
+
+// Lower the quota of a child that waits in ipc_recv with a handler installed.
+static int
+revoke_waiter(void)
+{
+  long child = lower_child_quota(waiter, (long)give_back);
+
+  report("parent.destroy", sys_domain_destroy(child));
+  return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+  const char *mode = argc > 1 ? argv[1] : "";
+
+  if (strcmp(mode, "fill") == 0)
+    return fill();
+  if (strcmp(mode, "comply") == 0)
+    return revoke_runner(give_back);
+  if (strcmp(mode, "ignore") == 0)
+    return revoke_runner(ignore);
+  if (strcmp(mode, "force") == 0)
+    return revoke_runner(NULL);
+  if (strcmp(mode, "blocked") == 0)
+    return revoke_waiter();
+  printf("usage: quotademo fill | comply | ignore | force | blocked\n");
+  return 2;
+}
