@@ -140,10 +140,6 @@ class FrameTable:
         i = self._index(pa)
         return self._kind[i] != FrameKind.FREE and self._serial[i] == serial
 
-    def map_count(self, pa: int) -> int:
-        """How many mappings frame pa has."""
-        return len(self._mappers.get(self._index(pa), ()))
-
     def held_by(self, owner: int) -> int:
         """How many frames `owner` is charged for (pages and tables)."""
         return self._held.get(owner, 0)

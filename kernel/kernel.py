@@ -232,7 +232,10 @@ class Kernel:
     def wake(self, d: Domain) -> None:
         """Make d runnable."""
         if d.alive and not d.reaped:
+            was_running = d is self.current and d.state == DomState.RUNNABLE
             d.state = DomState.RUNNABLE
+            if was_running:
+                return  # it is on the CPU; the main loop queues it again after its slice
             self.scheduler.add(d)
             if self.tracer is not None:
                 self.tracer.syscall_exit(d, self.board.now)
@@ -250,10 +253,6 @@ class Kernel:
     def request_reschedule(self) -> None:
         """The running domain gives up the CPU at the end of the current trap."""
         self.reschedule_pending = True
-
-    def keeps_cpu(self, d: Domain) -> bool:
-        """After a trap: may d go on running in this slice?"""
-        return d.state == DomState.RUNNABLE and not self.reschedule_pending
 
     def _on_trap(self, cause: int, pc: int) -> bool:
         """The board's trap vector: scause and sepc of a trap taken by the running domain."""
@@ -332,7 +331,7 @@ class Kernel:
         blocked = [x for x in self.live_domains if x.state == DomState.BLOCKED]
         if blocked and max_instructions is None:
             names = ", ".join(x.label for x in blocked)
-            self.log(f"machine halted: every live domain is blocked ({names})")
+            self.log(f"machine halted: no domain can run; blocked: {names}")
 
     def shutdown(self) -> None:
         """Power the board off; devices flush what they hold to the host."""

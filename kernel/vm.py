@@ -198,22 +198,6 @@ class AddressSpace:
             pos += chunk
         return True
 
-    def copy_in_string(self, va: int, limit: int) -> bytes | None:
-        """A NUL-terminated user string (without the NUL), or None if unreadable or too long."""
-        out = bytearray()
-        while len(out) < limit:
-            m = self.lookup(va)
-            if m is None or not m.perm & Perm.R:
-                return None
-            off = va % PAGE_SIZE
-            chunk = self.ram.read(m.pa + off, min(PAGE_SIZE - off, limit - len(out)))
-            nul = chunk.find(0)
-            if nul >= 0:
-                return bytes(out + chunk[:nul])
-            out += chunk
-            va += len(chunk)
-        return None
-
     def release_tables(self) -> None:
         """Free every page-table frame (the caller has dealt with the mapped pages)."""
         for table in self.tables:

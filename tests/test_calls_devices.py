@@ -88,7 +88,7 @@ def test_console_read_before_input_is_eagain_then_notify_console_follows():
     k = b.result.kernel
     k.run()
     assert bytes(b.output_buffer) == b"wait.first_read = -11\n"  # -EAGAIN
-    assert b.log == ["machine halted: every live domain is blocked (domain 1 (devcalls))"]
+    assert b.log == ["machine halted: no domain can run; blocked: domain 1 (devcalls)"]
     k.board.console.feed(b"typed\n")
     k.run()
     r = reported(bytes(b.output_buffer).decode())

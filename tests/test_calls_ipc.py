@@ -165,4 +165,4 @@ def test_a_domain_blocked_forever_in_recv_does_not_stall_others():
     waiter, spinner = r.result.domains
     assert spinner.exit_status == 0 and "spin: checksum" in r.text
     assert waiter.alive and "wait.sender" not in r.text
-    assert r.log == ["machine halted: every live domain is blocked (domain 1 (notifydemo))"]
+    assert r.log == ["machine halted: no domain can run; blocked: domain 1 (notifydemo)"]
