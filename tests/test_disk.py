@@ -46,3 +46,20 @@ def test_disk_time_passes_in_virtual_time_deterministically(tmp_path):
     b = run_system(disk_config(blank_image(tmp_path)))
     assert a.result.kernel.board.now == b.result.kernel.board.now
     assert a.result.kernel.board.idle > 0  # waiting for the disk let virtual time skip ahead
+
+
+def test_sleep_wakes_when_its_timer_expires_and_idle_time_skips_ahead():
+    from guest import run
+
+    r = run("sleep 500000")
+    asked, slept = (int(w.rstrip(",")) for w in r.text.split()[2:5:2])
+    assert slept >= asked and slept - asked < 1000
+    assert r.result.kernel.board.idle >= asked - 2000  # nobody else ran: time skipped
+
+
+def test_a_sleeper_does_not_stop_others_from_running():
+    from guest import run
+
+    r = run("sleep 200000", "spin 100000", quantum=1000)
+    assert [d.exit_status for d in r.result.domains] == [0, 0]
+    assert r.result.kernel.board.idle == 0  # the spinner filled the time
