@@ -23,6 +23,7 @@ from lamina.flame import FlameProfiler
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
+from lamina.watch import LiveView, TeeTracer
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
 from lamina.system import RunOptions, run_config
@@ -66,6 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=positive_int, default=None, metavar="MIB", help="RAM size in MiB (default: the configuration's, 128)")
     run.add_argument("--trace", metavar="FILE", type=Path, help="write a Chrome trace (Perfetto, chrome://tracing) in virtual time")
     run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
+    run.add_argument("--watch", action="store_true", help="show the domains live in the terminal as the machine runs")
+    run.add_argument("--watch-speed", type=float, default=None, metavar="N", help="with --watch: at most N time slices per second")
     run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
     run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
@@ -117,8 +120,13 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
+        tracers = []
         if args.trace or args.trace_cats:
-            options.tracer = ChromeTrace(parse_categories(args.trace_cats))
+            tracers.append(ChromeTrace(parse_categories(args.trace_cats)))
+        if args.watch:
+            view = LiveView(stderr, args.watch_speed)
+            tracers.append(view)
+        options.tracer = tracers[0] if len(tracers) == 1 else TeeTracer(*tracers) if tracers else None
         attach = []
         if args.trace_insns:
             window = parse_window(args.trace_insns)
@@ -127,7 +135,11 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
             attach.append(lambda kernel: profilers.append(FlameProfiler(kernel)))
         options.before_run = lambda kernel: [f(kernel) for f in attach]
         config = choose_config(args)
-        result = run_config(config, options)
+        if args.watch:
+            with view:
+                result = run_config(config, options)
+        else:
+            result = run_config(config, options)
     except (ConfigError, TraceError, WindowError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 2
@@ -142,7 +154,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     if args.stats_json:
         args.stats_json.write_text(stats_json(result))
     if args.trace:
-        options.tracer.write(args.trace)
+        tracers[0].write(args.trace)
     if args.flame:
         profilers[0].write(args.flame)
     return result.exit_status

@@ -150,3 +150,20 @@ def test_flame_stacks_start_with_the_layer_and_show_the_call_path():
 
 def test_flame_output_is_deterministic():
     assert flame("hello", "spin 500")[0] == flame("hello", "spin 500")[0]
+
+
+def test_watch_view_shows_every_domain_and_a_trace_can_be_written_alongside(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from lamina.watch import LiveView, TeeTracer
+
+    screen = io.StringIO()
+    view = LiveView(Console(file=screen, width=120, force_terminal=False))
+    trace = ChromeTrace()
+    with view:
+        run("hello", "sleep 100000", tracer=TeeTracer(trace, view))
+    text = screen.getvalue()
+    assert "domain 1 (hello)" in text and "domain 2 (sleep)" in text and "exited" in text
+    assert problems(trace.document()) == [] and trace.events
