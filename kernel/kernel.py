@@ -17,11 +17,10 @@ from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
 from emulator.riscv import Trap, cause_from_code
 from kernel import devices, ipc, memory
-from kernel.abi import DomState, Errno, Notify, Perm
-from kernel.bindings import Binding, console_input_arrived
+from kernel.abi import DomState, Errno, Notify
+from kernel.bindings import console_input_arrived
 from kernel.domain import Domain
-from kernel.frames import FrameKind, FrameTable
-from kernel.loader import LoadError, load_image, page_count
+from kernel.frames import FrameTable
 from kernel.sched import StrideScheduler
 from kernel.trap import handle_trap
 from kernel.tracing import Tracer
@@ -61,7 +60,7 @@ class Kernel:
         self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
         self._dma_tags = 0
-        self._shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # (program, va) -> (frame, serial)
+        self.shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # loader's: (program, va) -> (frame, serial)
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests
         self.tracer: Tracer | None = None
         self.reschedule_pending = False
@@ -86,29 +85,6 @@ class Kernel:
         space.allocate_root()
         return d
 
-    def spawn(self, image: ElfImage, argv: list[str], page_quota: int = DEFAULT_PAGE_QUOTA,
-              share: int = 100, bindings: list[Binding] | None = None, start: bool = True) -> Domain:
-        """Boot a domain running image with argv (argv[0] is the program name)."""
-        needed = page_count(image) + 4
-        if needed > page_quota:
-            raise LoadError(f"{image.name}: needs {needed} frames, more than its quota of {page_quota}")
-        if needed > self.frames.free_count:
-            raise LoadError(f"{image.name}: not enough free RAM to load it")
-        d = self.create_domain(image.name, argv, image, None, page_quota)
-        d.share = share
-        d.bindings = list(bindings or [])
-        try:
-            entry = load_image(d.space, image, argv, lambda va, perm: self._new_page(d, va, perm))
-        except LoadError:
-            self.destroy_domain(d)
-            raise
-        self._share_read_only_pages(d, image)
-        self.board.cpu.fence_i()  # frames may have held another program's code
-        d.context = self.board.cpu.new_context(entry.pc, d.space.satp, entry.regs)
-        if start:
-            self.wake(d)
-        return d
-
     @property
     def next_domain_id(self) -> int:
         """The id the next domain created will get (ids are never reused)."""
@@ -123,27 +99,6 @@ class Kernel:
         """A fresh tag for a DMA request."""
         self._dma_tags += 1
         return self._dma_tags
-
-    def _share_read_only_pages(self, d: Domain, image: ElfImage) -> None:
-        """Map the read-only pages (text, constants) of a program already running from
-        the frames that instance uses, instead of fresh copies: less memory, and the
-        emulator translates the code once for all of them."""
-        for m in list(d.space.mappings()):
-            if m.perm & Perm.W:
-                continue
-            key = (image.digest, m.va)
-            known = self._shared_pages.get(key)
-            if known is not None and self.frames.still_allocated(*known):
-                memory.unmap_page(self, d, m.va)
-                memory.map_frame(self, d, m.va, known[0], m.perm)
-            else:
-                self._shared_pages[key] = (m.pa, self.frames.serial(m.pa))
-
-    def _new_page(self, d: Domain, va: int, perm: Perm) -> int:
-        """For the loader: a fresh frame charged to d, mapped at va."""
-        pa = self.frames.alloc(d.id, FrameKind.PAGE)
-        memory.map_frame(self, d, va, pa, perm)
-        return pa
 
     def _on_charge(self, owner: int, delta: int) -> None:
         """Frame-table callback: owner's charge changed; keep subtree totals and peaks."""

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from emulator.disk import DiskError
 from emulator.elf import ElfError
-from kernel.loader import LoadError
+from lamina.loader import LoadError
 from lamina.flame import FlameProfiler
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window

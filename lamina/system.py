@@ -19,6 +19,7 @@ from kernel.domain import Domain
 from kernel.kernel import Kernel
 from kernel.tracing import Tracer
 from lamina.config import SystemConfig, config_for_programs
+from lamina.loader import spawn
 
 
 @dataclass
@@ -108,7 +109,7 @@ def boot_config(config: SystemConfig, options: RunOptions | None = None) -> RunR
     for spec in config.domains:
         bindings = [Binding(b.kind, b.lo, b.hi) for b in spec.bindings]
         argv = [spec.program, *(substitute_ids(a, ids) for a in spec.args)]
-        d = kernel.spawn(images[spec.program], argv, page_quota=spec.page_quota,
+        d = spawn(kernel, images[spec.program], argv, page_quota=spec.page_quota,
                          share=spec.share, bindings=bindings, start=spec.start)
         d.name = spec.name
         result.domains.append(d)

@@ -1,8 +1,10 @@
-"""Building a domain's initial address space from an ELF image and argv.
+"""The boot loader: builds each domain the system description names, from an ELF image.
 
-This is what the kernel does at boot for each domain the configuration names: map the
-program's segments with their permissions, map a stack, copy argc/argv onto it, and set
-the entry registers (pc = entry, sp, a0 = argc, a1 = argv).
+It runs above the kernel and uses only the kernel's mechanisms (create a domain, take
+frames, map them, set registers, make it runnable), as seL4 Microkit's loader does
+and as a library OS's exec will: loading programs is not the exokernel's business.
+For each domain it maps the program's segments with their permissions, a stack with
+argc/argv on it, and sets the entry registers (pc = entry, sp, a0 = argc, a1 = argv).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from typing import Callable
 
 from emulator.elf import ElfImage, Segment
 from emulator.riscv import A0, A1, PAGE_SIZE, SP
+from kernel import memory
 from kernel.abi import MAX_ARG_BYTES, MAX_ARGS, USER_STACK_PAGES, USER_STACK_TOP, Perm
+from kernel.bindings import Binding
+from kernel.domain import Domain
+from kernel.frames import FrameKind
+from kernel.kernel import DEFAULT_PAGE_QUOTA, Kernel
 from kernel.vm import AddressSpace
 
 STACK_BOTTOM = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE
@@ -126,3 +133,51 @@ def load_image(space: AddressSpace, image: ElfImage, argv: list[str], new_page: 
         map_segment(space, seg, new_page)
     entry = map_stack_with_args(space, encoded, new_page)
     return EntryState(pc=image.entry, regs=entry.regs)
+
+
+def spawn(k: Kernel, image: ElfImage, argv: list[str], page_quota: int = DEFAULT_PAGE_QUOTA,
+          share: int = 100, bindings: list[Binding] | None = None, start: bool = True) -> Domain:
+    """Boot a domain running image with argv (argv[0] is the program name)."""
+    needed = page_count(image) + 4
+    if needed > page_quota:
+        raise LoadError(f"{image.name}: needs {needed} frames, more than its quota of {page_quota}")
+    if needed > k.frames.free_count:
+        raise LoadError(f"{image.name}: not enough free RAM to load it")
+    d = k.create_domain(image.name, argv, image, None, page_quota)
+    d.share = share
+    d.bindings = list(bindings or [])
+    try:
+        entry = load_image(d.space, image, argv, lambda va, perm: new_page(k, d, va, perm))
+    except LoadError:
+        k.destroy_domain(d)
+        raise
+    share_read_only_pages(k, d, image)
+    k.board.cpu.fence_i()  # frames may have held another program's code
+    d.context = k.board.cpu.new_context(entry.pc, d.space.satp, entry.regs)
+    if start:
+        k.wake(d)
+    return d
+
+
+def new_page(k: Kernel, d: Domain, va: int, perm: Perm) -> int:
+    """A fresh frame charged to d, mapped at va."""
+    pa = k.frames.alloc(d.id, FrameKind.PAGE)
+    memory.map_frame(k, d, va, pa, perm)
+    return pa
+
+
+def share_read_only_pages(k: Kernel, d: Domain, image: ElfImage) -> None:
+    """Map the read-only pages (text, constants) of a program already running from the
+    frames that instance uses, instead of fresh copies: less memory, and the emulator
+    translates the code once for all of them. Sharing goes through the frame table's
+    record of mappings, like any page_map."""
+    for m in list(d.space.mappings()):
+        if m.perm & Perm.W:
+            continue
+        key = (image.digest, m.va)
+        known = k.shared_pages.get(key)
+        if known is not None and k.frames.still_allocated(*known):
+            memory.unmap_page(k, d, m.va)
+            memory.map_frame(k, d, m.va, known[0], m.perm)
+        else:
+            k.shared_pages[key] = (m.pa, k.frames.serial(m.pa))
