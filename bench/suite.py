@@ -90,6 +90,13 @@ def context_switch(repeat: int, null_call: float, yields: int = 5_000) -> Figure
                   {"switch_us": per_switch * 1e6})
 
 
+def ipc_round_trip(repeat: int, null_call: float, trips: int = 5_000) -> Figure:
+    """One IPC call plus its reply between two domains, over the null call."""
+    seconds, _ = time_lamina([["ipcbench", str(trips)]], repeat)
+    per_trip = seconds / trips
+    return Figure("IPC call + reply / null call", per_trip / null_call, "<= 4", {"round_trip_us": per_trip * 1e6})
+
+
 def scaling(repeat: int, quantum: int = 2_000) -> Figure:
     """Cost per quantum with 1,000 runnable domains against 10."""
     def per_quantum(n: int) -> float:
@@ -111,6 +118,8 @@ def run_suite(repeat: int = 5, progress: Callable[[str], None] = lambda s: None)
     figures.append(null_figure)
     progress("context switch")
     figures.append(context_switch(repeat, null_seconds))
+    progress("IPC round trip")
+    figures.append(ipc_round_trip(repeat, null_seconds))
     progress("scaling")
     figures.append(scaling(repeat))
     return figures
