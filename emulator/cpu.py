@@ -11,7 +11,7 @@ about execution.
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from unicorn import (
@@ -36,13 +36,12 @@ from unicorn import (
 from unicorn.riscv_const import (
     UC_RISCV_REG_PC,
     UC_RISCV_REG_PRIV,
-    UC_RISCV_REG_SATP,
     UC_RISCV_REG_X0,
 )
 
 from emulator import decode, mmu
 from emulator.clock import InstructionClock
-from emulator.hooks import NARGS, Hooks, retract
+from emulator.hooks import NARGS, Hooks, Registers, retract
 from emulator.ram import PhysicalMemory
 from emulator.riscv import A0, PTE_X, Cause, Trap, cause_from_code
 
@@ -69,18 +68,27 @@ _ERROR_CAUSES = {
 
 @dataclass
 class CpuContext:
-    """The saved user state of one hart context: registers, pc, privilege and satp.
+    """The saved user state of one hart context: x1..x31, pc and satp.
 
-    Register writes aimed at a context that is not on the hart wait in `pending` and
-    are applied when it is next loaded, so the kernel can set another domain's
-    registers (an IPC reply, a new child) without a context switch.
+    Every domain runs in U-mode with the same CSRs except satp, so registers, pc and
+    satp are the whole context. While a context is on the hart its registers live in
+    Unicorn; otherwise here, where the kernel may change them (an IPC reply, a new
+    child) without a context switch.
     """
 
-    saved: object | None  # Unicorn's context blob; None: not yet run (blank registers)
+    regs: ctypes.Array
     satp: int
     pc: int
-    pending: dict[int, int] = field(default_factory=dict)
-    satp_dirty: bool = True
+
+    @classmethod
+    def with_registers(cls, satp: int, pc: int, regs: dict[int, int]) -> CpuContext:
+        """A context whose registers are zero except `regs`."""
+        ctx = cls(Registers(), satp, pc)
+        for n, value in regs.items():
+            if n:
+                ctx.regs[n] = value & decode.XLEN_MASK
+        return ctx
+
 
 class Cpu:
     """One RV64 hart running user code, with exact instruction accounting."""
@@ -99,7 +107,6 @@ class Cpu:
         self._error_tval: int | None = None
         self._loaded: CpuContext | None = None
         self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
-        self._blank = self.uc.context_save()
 
     # --- registers -------------------------------------------------------------
 
@@ -144,47 +151,41 @@ class Cpu:
 
     def new_context(self, pc: int, satp: int, regs: dict[int, int]) -> CpuContext:
         """A fresh U-mode context: all registers zero except `regs`, under page table satp."""
-        return CpuContext(None, satp, pc, dict(regs))
+        return CpuContext.with_registers(satp, pc, regs)
 
     def clone_context(self, satp: int, pc: int, regs: dict[int, int]) -> CpuContext:
-        """A copy of the loaded context's registers, with a new satp, pc and some registers."""
-        return CpuContext(self.uc.context_save(), satp, pc, dict(regs))
+        """A copy of the loaded context's registers (as the trap frame has them, inside a
+        trap), with a new satp, pc and some registers changed."""
+        ctx = CpuContext(Registers(), satp, pc)
+        self.hooks.save_regs(self.uc, ctx.regs)
+        if self._in_trap:
+            ctx.regs[A0:A0 + NARGS] = self.state.a
+        for n, value in regs.items():
+            if n:
+                ctx.regs[n] = value & decode.XLEN_MASK
+        return ctx
 
     def set_context_reg(self, ctx: CpuContext, n: int, value: int) -> None:
         """Set register xn of ctx, whether or not it is on the hart."""
         if ctx is self._loaded:
             self.set_reg(n, value)
         elif n:
-            ctx.pending[n] = value & decode.XLEN_MASK
+            ctx.regs[n] = value & decode.XLEN_MASK
 
     def load(self, ctx: CpuContext) -> None:
-        """Put ctx on the hart, saving whatever context was there.
-
-        Switching contexts flushes the TLB: Unicorn's context_restore keeps it, and a
-        stale entry would let one domain reach another's frames.
-        """
+        """Put ctx on the hart, saving whatever context was there (the TLB is flushed:
+        Unicorn would keep stale entries, and one domain could reach another's frames)."""
         if ctx is self._loaded:
             return
         self._unload()
-        self.uc.context_restore(ctx.saved if ctx.saved is not None else self._blank)
-        if ctx.satp_dirty:
-            self._write_satp(ctx.satp)
-            ctx.satp_dirty = False
-        for n, value in ctx.pending.items():
-            self.uc.reg_write(UC_RISCV_REG_X0 + n, value)
-        ctx.pending.clear()
-        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+        self.hooks.load_regs(self.uc, ctx.regs, ctx.satp)
         self._satp = ctx.satp
         self._loaded = ctx
 
     def _unload(self) -> None:
-        """Save the loaded context back into its record."""
-        ctx = self._loaded
-        if ctx is not None:
-            if ctx.saved is None:
-                ctx.saved = self.uc.context_save()
-            else:
-                self.uc.context_update(ctx.saved)
+        """Save the loaded context's registers back into its record."""
+        if self._loaded is not None:
+            self.hooks.save_regs(self.uc, self._loaded.regs)
             self._loaded = None
 
     def forget(self, ctx: CpuContext) -> None:
@@ -209,13 +210,6 @@ class Cpu:
     def fence_i(self) -> None:
         """fence.i: forget translated code after instruction memory was rewritten."""
         self.uc.ctl_flush_tb()
-
-    def _write_satp(self, satp: int) -> None:
-        """Write satp, then drop back to U-mode: Unicorn checks CSR writes against the
-        emulated privilege, so the write itself happens in M-mode."""
-        self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_MACHINE)
-        self.uc.reg_write(UC_RISCV_REG_SATP, satp)
-        self.uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
 
     # --- execution -----------------------------------------------------------------
 

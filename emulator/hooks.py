@@ -12,13 +12,15 @@ from __future__ import annotations
 import ctypes
 from typing import Callable
 
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
-from unicorn.riscv_const import UC_RISCV_REG_A0, UC_RISCV_REG_PC
+from unicorn import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
+from unicorn.riscv_const import UC_RISCV_REG_A0, UC_RISCV_REG_PC, UC_RISCV_REG_PRIV, UC_RISCV_REG_SATP, UC_RISCV_REG_X0
 from unicorn.unicorn_py3.arch.types import uc_hook_h
 from unicorn.unicorn_py3.unicorn import uclib
 
 NARGS = 8  # a0..a7 are fetched at every trap: the system-call number and arguments
 HANDLER = ctypes.CFUNCTYPE(None)
+Registers = ctypes.c_uint64 * 32  # x0..x31 of a saved context (x0 unused)
+PRIV_MACHINE, PRIV_USER = 3, 0
 
 
 class HookState(ctypes.Structure):
@@ -79,7 +81,9 @@ class Hooks:
         """Register hooks.c's functions; keep every ctypes object they point to alive."""
         as_pointer = lambda f: ctypes.cast(f, ctypes.c_void_p)  # noqa: E731
         lib.lamina_hooks_init(as_pointer(uclib.uc_emu_stop), as_pointer(uclib.uc_reg_read),
-                              as_pointer(uclib.uc_reg_write))
+                              as_pointer(uclib.uc_reg_write), as_pointer(uclib.uc_ctl))
+        lib.lamina_load_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers), ctypes.c_uint64]
+        lib.lamina_save_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers)]
         self._c_handler = HANDLER(self._handler)
         self._binding = TrapBinding(self._c_handler, ctypes.pointer(self.state))
         self._handles = [
@@ -87,6 +91,26 @@ class Hooks:
             _add_hook(uc, UC_HOOK_INTR, lib.lamina_trap_hook, ctypes.addressof(self._binding)),
         ]
         self._lib = lib
+
+    def save_regs(self, uc: Uc, regs: ctypes.Array) -> None:
+        """Copy x1..x31 of the hart into regs (lamina_save_regs)."""
+        if self.native:
+            self._lib.lamina_save_regs(uc._uch, regs)
+        else:
+            for i in range(1, 32):
+                regs[i] = uc.reg_read(UC_RISCV_REG_X0 + i)
+
+    def load_regs(self, uc: Uc, regs: ctypes.Array, satp: int) -> None:
+        """Load x1..x31 and satp, flushing the TLB (lamina_load_regs)."""
+        if self.native:
+            self._lib.lamina_load_regs(uc._uch, regs, satp)
+            return
+        for i in range(1, 32):
+            uc.reg_write(UC_RISCV_REG_X0 + i, regs[i])
+        uc.reg_write(UC_RISCV_REG_PRIV, PRIV_MACHINE)
+        uc.reg_write(UC_RISCV_REG_SATP, satp)
+        uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)
+        uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
 
     def _python_block_hook(self, uc: Uc, address: int, size: int, _data: object) -> None:
         """Twin of lamina_block_hook."""

@@ -21,6 +21,9 @@
 #define REG_X0 1    /* UC_RISCV_REG_X0 in unicorn/riscv.h */
 #define REG_A0 11   /* UC_RISCV_REG_X10 */
 #define REG_PC 190  /* UC_RISCV_REG_PC */
+#define REG_SATP 146  /* UC_RISCV_REG_SATP */
+#define REG_PRIV 191  /* UC_RISCV_REG_PRIV */
+#define CTL_TLB_FLUSH (11 | (1 << 30))  /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
 #define NARGS 8     /* a0..a7 */
 
 struct hook_state {
@@ -46,16 +49,42 @@ struct trap_binding {
 
 typedef int (*emu_stop_fn)(void *uc);
 typedef int (*reg_fn)(void *uc, int regid, void *value);
+typedef int (*ctl_fn)(void *uc, int control, ...);
+
 static emu_stop_fn emu_stop;
 static reg_fn reg_read, reg_write;
+static ctl_fn uc_ctl;
 
 /* Remember Unicorn's entry points, passed in from Python: the library is not linked
  * against libunicorn, so that it uses whatever copy the Python binding loaded. */
-void lamina_hooks_init(void *stop, void *read, void *write)
+void lamina_hooks_init(void *stop, void *read, void *write, void *ctl)
 {
     emu_stop = (emu_stop_fn)stop;
     reg_read = (reg_fn)read;
     reg_write = (reg_fn)write;
+    uc_ctl = (ctl_fn)ctl;
+}
+
+/* Context switch, first half: copy x1..x31 of the hart into regs[1..31]. */
+void lamina_save_regs(void *uc, uint64_t *regs)
+{
+    for (int i = 1; i < 32; i++)
+        reg_read(uc, REG_X0 + i, &regs[i]);
+}
+
+/* Context switch, second half: load x1..x31 from regs, switch to the page table satp
+ * (written in M-mode: Unicorn checks CSR writes against the emulated privilege) and
+ * flush the TLB, which Unicorn would otherwise keep across the change. */
+void lamina_load_regs(void *uc, const uint64_t *regs, uint64_t satp)
+{
+    uint64_t machine = 3, user = 0;
+
+    for (int i = 1; i < 32; i++)
+        reg_write(uc, REG_X0 + i, (void *)&regs[i]);
+    reg_write(uc, REG_PRIV, &machine);
+    reg_write(uc, REG_SATP, &satp);
+    reg_write(uc, REG_PRIV, &user);
+    uc_ctl(uc, CTL_TLB_FLUSH);
 }
 
 /* Block hook: stop at the deadline, else charge the block about to run. */
