@@ -172,6 +172,17 @@ class Cpu:
         elif n:
             ctx.regs[n] = value & decode.XLEN_MASK
 
+    def set_context_regs(self, ctx: CpuContext, first: int, values: list[int]) -> None:
+        """Set registers x[first], x[first+1], ... of ctx, whether or not it is on the hart."""
+        values = [v & decode.XLEN_MASK for v in values]
+        if ctx is not self._loaded:
+            ctx.regs[first:first + len(values)] = values
+        elif self._in_trap and A0 <= first and first + len(values) <= A0 + NARGS:
+            self.state.a[first - A0:first - A0 + len(values)] = values
+        else:
+            for i, value in enumerate(values):
+                self.set_reg(first + i, value)
+
     def load(self, ctx: CpuContext) -> None:
         """Put ctx on the hart, saving whatever context was there (the TLB is flushed:
         Unicorn would keep stale entries, and one domain could reach another's frames)."""
@@ -187,6 +198,27 @@ class Cpu:
         if self._loaded is not None:
             self.hooks.save_regs(self.uc, self._loaded.regs)
             self._loaded = None
+
+    def switch_in_trap(self, ctx: CpuContext) -> None:
+        """From inside a trap handler: when the handler returns, the hart continues in
+        ctx instead (a direct switch, with no trip out of the emulator). The context
+        that trapped is saved as the trap frame and resume pc leave it."""
+        assert self._in_trap and self._loaded is not None
+        old = self._loaded
+        self.hooks.save_regs(self.uc, old.regs)
+        old.regs[A0:A0 + NARGS] = self.state.a
+        old.pc = self.state.resume_pc
+        self.hooks.load_regs(self.uc, ctx.regs, ctx.satp)
+        self._loaded = ctx
+        self._satp = ctx.satp
+        # The trap hook restores the trap frame and pc on its way out: make them ctx's.
+        self.state.a[:] = ctx.regs[A0:A0 + NARGS]
+        self.state.resume_pc = ctx.pc
+
+    @property
+    def loaded(self) -> CpuContext | None:
+        """The context on the hart."""
+        return self._loaded
 
     def forget(self, ctx: CpuContext) -> None:
         """ctx will never run again: drop it without saving."""
@@ -235,7 +267,8 @@ class Cpu:
         if self._trap_error is not None:
             err, self._trap_error = self._trap_error, None
             raise err
-        ctx.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+        if self._loaded is not None:  # ctx, or another if a handler switched directly
+            self._loaded.pc = self.uc.reg_read(UC_RISCV_REG_PC)
         return self.clock.expired
 
     def _on_trap_entry(self) -> None:

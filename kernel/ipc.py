@@ -74,10 +74,8 @@ def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: i
 
 def set_message(k: Kernel, d: Domain, status: int, words: tuple[int, ...], page: int) -> None:
     """Write a0 (status or sender), a1..a4 (words) and a5 (page) of d."""
-    cpu = k.board.cpu
-    padded = tuple(words) + (0,) * (IPC_WORDS - len(words))
-    for i, value in enumerate((status, *padded, page)):
-        cpu.set_context_reg(d.context, A0 + i, value)
+    padded = list(words) + [0] * (IPC_WORDS - len(words))
+    k.board.cpu.set_context_regs(d.context, A0, [status, *padded, page])
 
 
 def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
@@ -112,6 +110,7 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
     k.block(d)
     if server.ipc is not None and server.ipc.kind == "recv":
         deliver_call(k, d, server)
+        k.handoff = server  # the caller waits, the server has work: switch straight to it
     else:
         server.senders.append(d)
     return None
@@ -173,6 +172,7 @@ def sys_ipc_reply_recv(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: 
     result = reply(k, d, caller, (w0, w1, w2, w3), send_page)
     if result < 0:
         return result
+    k.handoff = k.domains[caller]  # if the server now blocks, the caller runs at once
     return receive(k, d, window)
 
 

@@ -65,6 +65,8 @@ class Kernel:
         self.tracer: Tracer | None = None
         self.reschedule_pending = False
         self._slice_start = 0
+        self._slice_began = 0
+        self.handoff: Domain | None = None  # set by IPC: who should run if the caller blocks
         self._next_id = 1
         board.cpu.trap_handler = self._on_trap
 
@@ -225,8 +227,9 @@ class Kernel:
             self.after_syscall(d)
         return keep
 
-    def run_slice(self, d: Domain) -> None:
-        """Run d for one quantum (or until it traps out) and charge it."""
+    def run_slice(self, d: Domain) -> Domain:
+        """Run d for one quantum (or until it traps out); returns the domain that was on
+        the CPU at the end (another one, if IPC handed the CPU over directly)."""
         cpu = self.board.cpu
         self.current = d
         self.reschedule_pending = False
@@ -235,23 +238,47 @@ class Kernel:
             cause, tval = d.pending_upcall
             d.pending_upcall = None
             deliver_upcall(self, d, cause, d.context.pc, tval)
-        start = self._slice_start = cpu.clock.count
-        alone = not self.scheduler.has_runnable()
-        budget = self.quantum * (ALONE_QUANTA if alone else 1)
+        self._begin_slice()
+        budget = self.quantum * (1 if self.scheduler.has_runnable() else ALONE_QUANTA)
         event = devices.next_event(self)
         if event is not None:  # a device or timer interrupts the slice when it is due
             budget = max(1, min(budget, event - self.board.now))
-        began = self.board.now
         cpu.run(d.context, budget)
-        used = cpu.clock.count - start
+        last = self.current
+        assert last is not None
+        self._end_slice(last)
+        self.current = None
+        if last.revoke_target is not None and last.alive:
+            memory.force_revocation(self, last)  # it had its slice to comply
+        return last
+
+    def _begin_slice(self) -> None:
+        """Start charging instructions to the current domain."""
+        self._slice_start = self.board.cpu.clock.count
+        self._slice_began = self.board.now
+
+    def _end_slice(self, d: Domain) -> None:
+        """Charge d for the instructions since its slice began."""
+        used = self.board.cpu.clock.count - self._slice_start
         if self.tracer is not None:
-            self.tracer.slice(d, began, self.board.now)
+            self.tracer.slice(d, self._slice_began, self.board.now)
         d.stats.instructions += used
         d.stats.slices += 1
         self.scheduler.charge(d, used)
-        self.current = None
-        if d.revoke_target is not None and d.alive:
-            memory.force_revocation(self, d)  # it had its slice to comply
+
+    def hand_over(self, d: Domain, to: Domain) -> bool:
+        """Inside d's trap: d has blocked in IPC and `to` can take the CPU at once (the
+        L4-style direct switch: no scheduler decision, no trip out of the emulator; `to`
+        runs out d's quantum). False if that is not possible."""
+        if d.state != DomState.BLOCKED or to.state != DomState.RUNNABLE or to.pending_upcall is not None:
+            return False
+        self._end_slice(d)
+        self.board.cpu.switch_in_trap(to.context)
+        self.current = to
+        self.switches += 1
+        self.reschedule_pending = False
+        self._begin_slice()
+        return True
 
     def deliver_events(self) -> None:
         """Device completions and timers due by now become notifications."""
@@ -277,10 +304,9 @@ class Kernel:
                 continue
             if d is not previous:
                 self.switches += 1
-                previous = d
-            self.run_slice(d)
-            if d.state == DomState.RUNNABLE:
-                self.scheduler.add(d)
+            previous = self.run_slice(d)
+            if previous.state == DomState.RUNNABLE:
+                self.scheduler.add(previous)
             if max_instructions is not None and self.board.instructions >= max_instructions:
                 break
         blocked = [x for x in self.live_domains if x.state == DomState.BLOCKED]

@@ -36,6 +36,10 @@ def handle_trap(k: Kernel, d: Domain, cause: int, pc: int) -> bool:
         dispatch_syscall(k, d)
         if tracer is not None and d.state is not DomState.BLOCKED:
             tracer.syscall_exit(d, k.board.now)
+        if k.handoff is not None:
+            to, k.handoff = k.handoff, None
+            if k.hand_over(d, to):
+                return True
     else:
         d.stats.faults += 1
         trap = Trap(cause_from_code(cause), pc, k.board.cpu.trap_value(cause, pc))
