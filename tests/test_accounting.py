@@ -79,3 +79,18 @@ def test_a_domain_alone_keeps_the_cpu_for_several_quanta():
     alone = run("spin 100000", quantum=1000).domain()
     assert alone.stats.slices < alone.stats.instructions / 1000 / 10
 
+
+
+def test_ipc_round_trips_hand_the_cpu_over_directly_and_stay_exactly_counted():
+    r = run("ipcbench 200")
+    assert "200 round trips, last reply 201" in r.text
+    k = r.result.kernel
+    client, server = k.domains[1], k.domains[2]
+    assert k.switches >= 400  # every call and every reply switched domains
+    assert client.stats.instructions + server.stats.instructions == k.board.instructions
+
+
+def test_direct_switches_are_the_same_with_native_and_python_hooks():
+    from lamina.report import stats_json
+
+    assert stats_json(run("ipcbench 50").result) == stats_json(run("ipcbench 50", native=False).result)
