@@ -164,12 +164,16 @@ def cmd_build(stderr: Console) -> int:
     """lamina build: build all of userland."""
     from toolchain.build import BuildError, build_all
 
+    from toolchain.build import default_build_dir
+    from toolchain.diskimage import build_disk_image
+
     try:
         built = build_all(progress=build_progress(stderr))
     except BuildError as err:
         stderr.print(str(err), highlight=False, markup=False)
         return 1
-    stderr.print(f"built {len(built)} programs")
+    image = build_disk_image(built, default_build_dir())
+    stderr.print(f"built {len(built)} programs; {image} holds them in /bin")
     return 0
 
 

@@ -357,3 +357,21 @@ def test_fault_programs_contain_their_faulting_instruction(built_programs: dict[
     assert any(m == "ebreak" for _, m, _ in main_of("ebreak"))
     assert any(m == "csrw" and op.startswith("satp") for _, m, op in main_of("privileged"))
     assert any(m == "ld" and op.endswith("0(zero)") for _, m, op in main_of("nullderef"))
+
+
+def test_default_disk_image_holds_every_program_in_bin(built_programs, tmp_path):
+    import shutil
+    import subprocess
+
+    from toolchain.diskimage import build_disk_image
+    from toolchain.ext2 import Ext2Image
+
+    image = build_disk_image(built_programs, tmp_path)
+    with Ext2Image(image) as fs:
+        names = [e.name.decode() for e in fs.listdir("/bin") if e.name not in (b".", b"..")]
+        assert sorted(names) == sorted(built_programs)
+        assert fs.read_file("/bin/hello") == built_programs["hello"].read_bytes()
+    again = build_disk_image(built_programs, tmp_path / "again")
+    assert again.read_bytes() == image.read_bytes()
+    if shutil.which("e2fsck"):
+        assert subprocess.run(["e2fsck", "-fn", str(image)], capture_output=True).returncode == 0

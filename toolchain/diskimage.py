@@ -1,0 +1,45 @@
+"""The default disk image: every user program in /bin of an ext2 file system.
+
+`lamina build` makes `<build>/disk.img` after building userland, with the Python ext2
+tool (no mkfs needed). The image is byte-identical for identical programs, and only
+remade when one of them changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from toolchain.ext2 import Ext2Image, MkfsOptions, make_filesystem, put_file
+
+IMAGE_NAME = "disk.img"
+IMAGE_SIZE = 32 << 20
+BLOCK_SIZE = 1024
+
+
+def inputs_digest(programs: dict[str, Path]) -> str:
+    """A hash of every program's name and bytes: the image's whole input."""
+    h = hashlib.sha256(f"{IMAGE_SIZE}/{BLOCK_SIZE}".encode())
+    for name in sorted(programs):
+        h.update(name.encode() + b"\0" + programs[name].read_bytes())
+    return h.hexdigest()
+
+
+def build_disk_image(programs: dict[str, Path], build_dir: Path) -> Path:
+    """<build_dir>/disk.img with /bin/<name> for each program; remade only if they changed."""
+    image = build_dir / IMAGE_NAME
+    stamp = build_dir / "stamps" / f"{IMAGE_NAME}.sha256"
+    digest = inputs_digest(programs)
+    if image.exists() and stamp.exists() and stamp.read_text() == digest:
+        return image
+    build_dir.mkdir(parents=True, exist_ok=True)
+    tmp = image.with_suffix(".tmp")
+    make_filesystem(tmp, MkfsOptions(size=IMAGE_SIZE, block_size=BLOCK_SIZE, label="lamina"))
+    with Ext2Image(tmp, writable=True) as fs:
+        fs.mkdir("/bin", 0o755)
+        for name in sorted(programs):
+            put_file(fs, programs[name], f"/bin/{name}")
+    tmp.replace(image)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    return image
