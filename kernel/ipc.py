@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from emulator.riscv import A0, PAGE_SIZE
 from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, DomState, Errno, Perm, Sys
-from kernel.memory import map_frame, tables_bound, unmap_page
+from kernel.memory import place_frame
 from kernel.vm import is_user_page, valid_perm
 
 if TYPE_CHECKING:
@@ -62,14 +62,7 @@ def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: i
         return 0
     m = src.space.lookup(send_page & ~PERM_MASK)
     assert m is not None
-    if not k.can_charge(dst, tables_bound(1)):
-        return 0
-    old = dst.space.lookup(window)
-    if old is not None and old.pa == m.pa:
-        return window
-    unmap_page(k, dst, window)
-    map_frame(k, dst, window, m.pa, Perm(send_page & PERM_MASK))
-    return window
+    return window if place_frame(k, dst, window, m.pa, Perm(send_page & PERM_MASK)) else 0
 
 
 def set_message(k: Kernel, d: Domain, status: int, words: tuple[int, ...], page: int) -> None:

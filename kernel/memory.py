@@ -96,17 +96,25 @@ def sys_page_map(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom: int, 
         return -Errno.EFAULT
     if Perm(perm) & ~m.perm:
         return -Errno.EACCES
-    old = dst.space.lookup(dst_va)
-    if old is not None and old.pa == m.pa:  # same frame: only the permissions change
-        dst.space.unmap(dst_va)
-        dst.space.map(dst_va, m.pa, Perm(perm))
-        k.board.cpu.flush_tlb()
-        return 0
-    if not k.can_charge(dst, tables_bound(1)):
-        return -Errno.ENOMEM
-    unmap_page(k, dst, dst_va)
-    map_frame(k, dst, dst_va, m.pa, Perm(perm))
-    return 0
+    return 0 if place_frame(k, dst, dst_va, m.pa, Perm(perm)) else -Errno.ENOMEM
+
+
+def place_frame(k: Kernel, d: Domain, va: int, pa: int, perm: Perm) -> bool:
+    """Make va in d map frame pa with perm, replacing whatever was there; False if d's
+    quota cannot pay for the page tables. Mapping the frame already there changes only
+    its permissions (how copy-on-write narrows or restores a page in place)."""
+    old = d.space.lookup(va)
+    if old is not None and old.pa == pa:
+        if old.perm != perm:
+            d.space.unmap(va)
+            d.space.map(va, pa, perm)
+            k.board.cpu.flush_tlb()
+        return True
+    if not k.can_charge(d, tables_bound(1)):
+        return False
+    unmap_page(k, d, va)
+    map_frame(k, d, va, pa, perm)
+    return True
 
 
 def sys_page_unmap(k: Kernel, d: Domain, dom: int, va: int) -> int:

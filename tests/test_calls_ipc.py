@@ -166,3 +166,22 @@ def test_a_domain_blocked_forever_in_recv_does_not_stall_others():
     assert spinner.exit_status == 0 and "spin: checksum" in r.text
     assert waiter.alive and "wait.sender" not in r.text
     assert r.log == ["machine halted: no domain can run; blocked: domain 1 (notifydemo)"]
+
+
+def test_a_page_sent_again_with_fewer_rights_is_remapped_with_fewer_rights():
+    # Regression: resending the same frame to the same window kept the old, wider rights.
+    from guest import boot
+    from kernel.abi import Perm
+    from kernel.ipc import transfer_page
+    from kernel.memory import sys_page_alloc
+    from lamina.config import config_for_programs
+
+    b = boot(config_for_programs([["hello"], ["hello"]]))
+    k = b.result.kernel
+    src, dst = b.result.domains
+    page, window = 0x1000_0000, 0x2000_0000
+    assert sys_page_alloc(k, src, 0, page, 1, Perm.R | Perm.W) == 0
+    assert transfer_page(k, src, page | Perm.R | Perm.W, dst, window) == window
+    assert dst.space.lookup(window).perm == Perm.R | Perm.W
+    assert transfer_page(k, src, page | Perm.R, dst, window) == window
+    assert dst.space.lookup(window).perm == Perm.R

@@ -43,9 +43,10 @@ class SourceTree:
         return self.userland / "lib" / "crt0.S"
 
     def library_sources(self) -> list[Path]:
-        """Every source of the user library except crt0, in a fixed order."""
+        """Every source of the user library except crt0, in a fixed order: userland/lib
+        and its subdirectories (userland/lib/ext2: the file server's ext2 core)."""
         lib = self.userland / "lib"
-        sources = [p for p in lib.iterdir() if p.suffix in LIBRARY_SUFFIXES and p != self.crt0]
+        sources = [p for p in lib.rglob("*") if p.suffix in LIBRARY_SUFFIXES and p != self.crt0]
         return sorted(sources)
 
     def programs(self) -> list[str]:

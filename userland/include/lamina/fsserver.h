@@ -1,0 +1,60 @@
+/* lamina/fsserver.h: the file service's requests, carried out on an ext2 file system
+ * (userland/lib/fsserver.c), for the server program fsd.
+ *
+ * This part knows the protocol (<lamina/fsproto.h>) and the clients' descriptor
+ * tables but no system call: fsd receives a message, describes it as a struct
+ * fs_request, and sends back the reply words fsserver_handle fills in. Every field of
+ * a request is checked here; a bad request gets -errno and changes nothing.
+ */
+#ifndef LAMINA_FSSERVER_H
+#define LAMINA_FSSERVER_H
+
+#include <stdint.h>
+#include <lamina/ext2.h>
+#include <lamina/fsproto.h>
+
+/* Clients that may hold descriptors at once. */
+#define FS_MAX_CLIENTS 32
+
+/* One request, as fsd received it. */
+struct fs_request {
+  long client;  /* the sender's domain id */
+  unsigned long w[IPC_WORDS];  /* the message words: w[0] is the FS_* code */
+  uint8_t *page;  /* the client's page as mapped in the server, or NULL */
+  int page_writable;  /* the client let the server write into the page */
+};
+
+/* An open file of a client. */
+struct fs_open_file {
+  uint8_t used;
+  uint32_t ino;
+  uint32_t flags;  /* FS_O_* it was opened with */
+  uint64_t offset;  /* for a directory: the position in its entries */
+};
+
+/* The descriptor table of one client (id 0: the slot is free). */
+struct fs_client {
+  long id;
+  int nopen;
+  struct fs_open_file fds[FS_MAX_FDS];
+};
+
+/* The server's state. */
+struct fs_server {
+  struct ext2_fs *fs;  /* NULL once unmounted */
+  struct fs_client clients[FS_MAX_CLIENTS];
+  int shutdown;  /* FS_SHUTDOWN was asked: reply, then end */
+  int dirty;  /* something changed since the last FS_SYNC */
+  char path1[FS_PATH_MAX + 1];  /* private copies of the request's paths */
+  char path2[FS_PATH_MAX + 1];
+};
+
+/* Carry out req on srv and fill reply (reply[0]: the result or -errno). After an
+ * FS_SHUTDOWN the file system is unmounted (srv->fs is NULL) and every later request
+ * gets -EIO. */
+void fsserver_handle(struct fs_server *srv, const struct fs_request *req, unsigned long reply[IPC_WORDS]);
+
+/* Close every descriptor of a client that has gone away, and free its slot. */
+void fsserver_forget(struct fs_server *srv, long client);
+
+#endif /* LAMINA_FSSERVER_H */
