@@ -1,4 +1,5 @@
-// string.c: memory and string functions, one simple loop each.
+// string.c: memory and string functions, one simple loop each (the memory ones a word
+// at a time where the buffers allow).
 //
 // clang may also call memcpy, memmove, memset and memcmp on its own (for struct
 // copies and initialisers), so these four must exist even in a program that never
@@ -6,13 +7,25 @@
 
 #include <string.h>
 
+// A 64-bit word that may alias any other type: lets the memory functions move eight
+// bytes per load and store without breaking C's aliasing rules.
+typedef unsigned long __attribute__((may_alias)) word_t;
+
 // Copy n bytes from src to dst; the areas must not overlap. Returns dst.
+// When dst and src are equally aligned, the bulk moves a word at a time: an eighth of
+// the loads and stores, which matters for a file server copying pages.
 void *
 memcpy(void *dst, const void *src, size_t n)
 {
   unsigned char *d = dst;
   const unsigned char *s = src;
 
+  if ((((unsigned long)d ^ (unsigned long)s) & 7) == 0) {
+    for (; n > 0 && ((unsigned long)d & 7); n--)
+      *d++ = *s++;
+    for (; n >= 8; n -= 8, d += 8, s += 8)
+      *(word_t *)d = *(const word_t *)s;
+  }
   while (n-- > 0)
     *d++ = *s++;
   return dst;
@@ -38,24 +51,38 @@ memmove(void *dst, const void *src, size_t n)
   return dst;
 }
 
-// Set n bytes at dst to the byte c. Returns dst.
+// Set n bytes at dst to the byte c. Returns dst. Aligned bulk goes a word at a time.
 void *
 memset(void *dst, int c, size_t n)
 {
   unsigned char *d = dst;
+  word_t pattern = 0x0101010101010101UL * (unsigned char)c;
 
+  for (; n > 0 && ((unsigned long)d & 7); n--)
+    *d++ = (unsigned char)c;
+  for (; n >= 8; n -= 8, d += 8)
+    *(word_t *)d = pattern;
   while (n-- > 0)
     *d++ = (unsigned char)c;
   return dst;
 }
 
 // Compare n bytes. Returns <0, 0 or >0 as a is below, equal to or above b.
+// Equally aligned buffers are compared a word at a time until a word differs.
 int
 memcmp(const void *a, const void *b, size_t n)
 {
   const unsigned char *x = a;
   const unsigned char *y = b;
 
+  if ((((unsigned long)x ^ (unsigned long)y) & 7) == 0) {
+    for (; n > 0 && ((unsigned long)x & 7); n--, x++, y++) {
+      if (*x != *y)
+        return *x - *y;
+    }
+    for (; n >= 8 && *(const word_t *)x == *(const word_t *)y; n -= 8, x += 8, y += 8)
+      ;
+  }
   for (; n > 0; n--, x++, y++) {
     if (*x != *y)
       return *x - *y;
