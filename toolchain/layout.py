@@ -46,8 +46,13 @@ class SourceTree:
         """Every source of the user library except crt0, in a fixed order: userland/lib
         and its subdirectories (userland/lib/ext2: the file server's ext2 core)."""
         lib = self.userland / "lib"
-        sources = [p for p in lib.rglob("*") if p.suffix in LIBRARY_SUFFIXES and p != self.crt0]
-        return sorted(sources)
+        sources = sorted(p for p in lib.rglob("*") if p.suffix in LIBRARY_SUFFIXES and p != self.crt0)
+        seen: dict[str, Path] = {}
+        for p in sources:  # the archive names members by file name: two alike would collide
+            if p.stem in seen:
+                raise ValueError(f"{self.relative(p)} and {self.relative(seen[p.stem])} would both be {p.stem}.o in libuser.a; rename one")
+            seen[p.stem] = p
+        return sources
 
     def programs(self) -> list[str]:
         """The names of all programs: one per userland/programs/<name>.c, sorted."""
