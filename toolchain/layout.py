@@ -49,9 +49,10 @@ class SourceTree:
         sources = sorted(p for p in lib.rglob("*") if p.suffix in LIBRARY_SUFFIXES and p != self.crt0)
         seen: dict[str, Path] = {}
         for p in sources:  # the archive names members by file name: two alike would collide
-            if p.stem in seen:
-                raise ValueError(f"{self.relative(p)} and {self.relative(seen[p.stem])} would both be {p.stem}.o in libuser.a; rename one")
-            seen[p.stem] = p
+            if p.name in seen:
+                raise ValueError(f"{self.relative(p)} and {self.relative(seen[p.name])} would both be "
+                                 f"{p.name}.o in libuser.a; rename one")
+            seen[p.name] = p
         return sources
 
     def programs(self) -> list[str]:
