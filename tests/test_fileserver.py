@@ -21,6 +21,13 @@ def run(image: Path, *clients: list[str], **kw):
     return run_system(fs_system(image, *clients, **kw))
 
 
+def lamina_image(*args: str) -> int:
+    """`lamina image ARGS...` in this process; its exit status."""
+    from lamina.cli import main
+
+    return main(["image", *args])
+
+
 def lines(text: str, prefix: str = "") -> list[str]:
     """The console lines that start with prefix."""
     return [line for line in text.splitlines() if line.startswith(prefix)]
@@ -45,6 +52,9 @@ def test_round_trip_is_byte_for_byte(tmp_path: Path, maker: str) -> None:
     assert_clean(image)  # written back by the write-back timer, without a sync
     assert read_back(image, "/data.bin") == pattern(300000, 3)
     assert read_back(image, "/hello.txt") == b"hello, file service\n"
+    got = tmp_path / "got.bin"  # and as a user would fetch it: lamina image get
+    assert lamina_image("get", str(image), "/data.bin", str(got)) == 0
+    assert got.read_bytes() == pattern(300000, 3)
     r = run(image, ["fscat", "@fsd", "/hello.txt", "/data.bin"])
     assert r.domain(1).exit_status == 0
     assert r.output.endswith(b"hello, file service\n" + pattern(300000, 3))
