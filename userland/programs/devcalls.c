@@ -11,28 +11,12 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define UNMAPPED ((void *)0x30000000UL)
 #define TRY_WRITE 0  // what a child without bindings tries
 #define TRY_READ 1
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
-}
 
 // Start fn(arg) in a child (with the console if give_console), wait for it to end,
 // and return its exit status.
@@ -46,9 +30,9 @@ run_child(int (*fn)(long), long arg, int give_console)
   if (give_console)
     sys_bind_grant(child, DEVICE_CONSOLE, 0, 0);
   sys_domain_set_state(child, DOM_STATE_RUNNABLE);
-  while (info_of(child).state != DOM_STATE_EXITED)
+  while (domain_info_of(child).state != DOM_STATE_EXITED)
     ipc_recv(NULL, &msg);
-  status = (long)info_of(child).exit_status;
+  status = (long)domain_info_of(child).exit_status;
   sys_domain_destroy(child);
   return status;
 }
@@ -163,7 +147,7 @@ narrow(void)
   console_flush();
   sys_bind_grant(child, DEVICE_CONSOLE, 0, 0);
   sys_domain_set_state(child, DOM_STATE_RUNNABLE);
-  while (info_of(child).state != DOM_STATE_EXITED)
+  while (domain_info_of(child).state != DOM_STATE_EXITED)
     sys_yield();
   return 0;
 }

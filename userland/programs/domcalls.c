@@ -13,26 +13,10 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define WAKE_BIT (1UL << NOTIFY_USER_SHIFT)  // the user notification that ends a sleeper
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
-}
 
 // Create a child running fn(arg) and start it; exits on failure.
 static long
@@ -51,7 +35,7 @@ start_child(int (*fn)(long), long arg)
 static void
 wait_for_state(long dom, unsigned long state)
 {
-  while (info_of(dom).state != state)
+  while (domain_info_of(dom).state != state)
     sys_yield();
 }
 
@@ -62,7 +46,7 @@ wait_for_exit(long dom)
   struct ipc_msg msg;
 
   while (ipc_recv(NULL, &msg) != 0 || !(msg.w[0] & NOTIFY_CHILD) ||
-         info_of(dom).state != DOM_STATE_EXITED)
+         domain_info_of(dom).state != DOM_STATE_EXITED)
     ;
 }
 
@@ -131,10 +115,10 @@ fresh_child(void)
   if (child == 0)
     exit(0);  // never started, so never here
   report("create.id_is_positive", child > 0);
-  report("fresh.state", info_of(child).state);
-  report("fresh.parent_is_me", info_of(child).parent == (unsigned long)sys_getid());
-  report("fresh.share_is_mine", info_of(child).share == info_of(0).share);
-  report("fresh.quota_is_mine", info_of(child).page_quota == info_of(0).page_quota);
+  report("fresh.state", domain_info_of(child).state);
+  report("fresh.parent_is_me", domain_info_of(child).parent == (unsigned long)sys_getid());
+  report("fresh.share_is_mine", domain_info_of(child).share == domain_info_of(0).share);
+  report("fresh.quota_is_mine", domain_info_of(child).page_quota == domain_info_of(0).page_quota);
   report("set_regs.self", sys_domain_set_regs(0, &regs));
   report("set_regs.bad_pointer", sys_domain_set_regs(child, NULL));
   report("set_regs.no_such_domain", sys_domain_set_regs(999, &regs));
@@ -160,10 +144,10 @@ running_child(void)
   struct user_regs regs = {0};
   long child = start_child(spinner, 0);
 
-  report("running.state", info_of(child).state);
+  report("running.state", domain_info_of(child).state);
   report("set_regs.running", sys_domain_set_regs(child, &regs));
   report("set_state.stop", sys_domain_set_state(child, DOM_STATE_STOPPED));
-  report("stopped.state", info_of(child).state);
+  report("stopped.state", domain_info_of(child).state);
   report("set_state.restart", sys_domain_set_state(child, DOM_STATE_RUNNABLE));
   report("destroy.running", sys_domain_destroy(child));
 }
@@ -176,12 +160,12 @@ blocked_then_exited_child(void)
   long child = start_child(sleeper, 0);
 
   wait_for_state(child, DOM_STATE_BLOCKED);
-  report("blocked.state", info_of(child).state);
+  report("blocked.state", domain_info_of(child).state);
   report("set_state.blocked", sys_domain_set_state(child, DOM_STATE_STOPPED));
   sys_notify(child, WAKE_BIT);
   wait_for_exit(child);
-  report("exited.state", info_of(child).state);
-  report("exited.status", info_of(child).exit_status);
+  report("exited.state", domain_info_of(child).state);
+  report("exited.status", domain_info_of(child).exit_status);
   report("set_state.exited", sys_domain_set_state(child, DOM_STATE_RUNNABLE));
   report("set_regs.exited", sys_domain_set_regs(child, &regs));
   report("destroy.exited", sys_domain_destroy(child));
@@ -194,7 +178,7 @@ exit_status(void)
   long child = start_child(big_status, 0);
 
   wait_for_exit(child);
-  report("exit.status_low_byte", info_of(child).exit_status);
+  report("exit.status_low_byte", domain_info_of(child).exit_status);
   sys_domain_destroy(child);
 }
 
@@ -202,19 +186,19 @@ exit_status(void)
 static void
 shares(void)
 {
-  long mine = (long)info_of(0).share;
+  long mine = (long)domain_info_of(0).share;
   long child = child_create(spinner, 0);
 
   report("share.mine", mine);
   report("set_share.child", sys_set_share(child, mine / 2));
-  report("share.child", info_of(child).share);
+  report("share.child", domain_info_of(child).share);
   report("set_share.child_above_mine", sys_set_share(child, mine + 1));
   report("set_share.raise_own", sys_set_share(0, mine + 1));
   report("set_share.zero", sys_set_share(child, 0));
   report("set_share.above_maximum", sys_set_share(0, 1000001));
   report("set_share.no_such_domain", sys_set_share(999, 1));
   report("set_share.lower_own", sys_set_share(0, mine - 10));
-  report("share.mine_after", info_of(0).share);
+  report("share.mine_after", domain_info_of(0).share);
   sys_domain_destroy(child);
 }
 
@@ -228,7 +212,7 @@ grants(void)
   report("cap_grant.no_such_recipient", sys_cap_grant(child, 999));
   report("cap_grant.to_child", sys_cap_grant(child, child));
   wait_for_exit(child);
-  report("cap_grant.over_parent_status", info_of(child).exit_status);
+  report("cap_grant.over_parent_status", domain_info_of(child).exit_status);
   sys_domain_destroy(child);
 }
 
@@ -237,7 +221,7 @@ grants(void)
 static void
 destroy_tree(void)
 {
-  long before = (long)info_of(0).pages;
+  long before = (long)domain_info_of(0).pages;
   long root = start_child(tree_root, sys_getid());
   struct domain_info info;
   struct ipc_msg msg;
@@ -245,10 +229,10 @@ destroy_tree(void)
 
   report("tree.call_from", ipc_recv(NULL, &msg) == root);
   grandchild = (long)msg.w[0];
-  report("tree.grandchild_parent_is_root", info_of(grandchild).parent == (unsigned long)root);
-  report("tree.pages_grew", (long)info_of(0).pages > before);
+  report("tree.grandchild_parent_is_root", domain_info_of(grandchild).parent == (unsigned long)root);
+  report("tree.pages_grew", (long)domain_info_of(0).pages > before);
   report("destroy.tree", sys_domain_destroy(root));
-  report("tree.pages_returned", (long)info_of(0).pages - before);
+  report("tree.pages_returned", (long)domain_info_of(0).pages - before);
   report("tree.root_info", sys_domain_info(root, &info));
   report("tree.grandchild_info", sys_domain_info(grandchild, &info));
   report("tree.reply_to_destroyed", sys_ipc_reply(root, 0, 0, 0, 0, 0));
@@ -263,7 +247,7 @@ orphan(long parent)
 
   while (sys_domain_info(parent, &info) == 0)
     sys_yield();
-  report("orphan.parent_now", info_of(0).parent);
+  report("orphan.parent_now", domain_info_of(0).parent);
   return 0;
 }
 

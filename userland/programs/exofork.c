@@ -15,26 +15,10 @@
 #include <stdio.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define CHILD_STATUS 7
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
-}
 
 // Give child a private copy of every mapped page of this domain's stack, as it is
 // now: the frames above the sp of the domain_create call are the child's, unchanged.
@@ -62,8 +46,8 @@ parent(long child)
   struct ipc_msg msg;
 
   report("create.returned_id", child);
-  report("child.state_before_start", info_of(child).state);
-  report("child.pages_before_filling", info_of(child).pages);
+  report("child.state_before_start", domain_info_of(child).state);
+  report("child.pages_before_filling", domain_info_of(child).pages);
   report("give_image", child_give_image(child));
   report("copy_stack", copy_stack(child));
   report("bind_console", sys_bind_grant(child, DEVICE_CONSOLE, 0, 0));
@@ -71,9 +55,9 @@ parent(long child)
   console_flush();
   report("recv.sender", ipc_recv(NULL, &msg));
   report("recv.bits", msg.w[0]);
-  report("child.state_after_exit", info_of(child).state);
-  report("child.exit_status", info_of(child).exit_status);
-  report("child.pages_after_exit", info_of(child).pages);
+  report("child.state_after_exit", domain_info_of(child).state);
+  report("child.exit_status", domain_info_of(child).exit_status);
+  report("child.pages_after_exit", domain_info_of(child).pages);
   report("destroy", sys_domain_destroy(child));
   report("info_after_destroy", sys_domain_info(child, &info));
   return 0;
@@ -88,7 +72,7 @@ main(void)
   child = sys_domain_create();
   if (child == 0) {
     printf("child: domain_create returned 0; I am domain %ld, child of %ld\n", sys_getid(),
-           (long)info_of(0).parent);
+           (long)domain_info_of(0).parent);
     return CHILD_STATUS;
   }
   if (child < 0) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lamina/fault.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define DEMAND_VA 0x10000000UL   // pages the handler maps on first touch
@@ -24,13 +25,6 @@ static unsigned long first_at;    // and where it was
 static long faults_seen;
 static int depth;      // handler activations now running
 static int max_depth;  // most handler activations ever running at once
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
 
 // Print one result line with a hexadecimal value (addresses, instruction bits).
 static void

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define CLIENT_PAGE 0x10000000UL     // the page the client lends the server
@@ -31,28 +32,11 @@
 #define OP_REPLY_ERRORS 3   // reply with the errors of four bad replies
 #define OP_EXIT 4           // exit without replying
 
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
 // Print one result line with a string value.
 static void
 report_text(const char *name, const char *text)
 {
   printf("%s = %s\n", name, text);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
 }
 
 // Server side of OP_REPLY_ERRORS: try four bad replies to caller, whose errors
@@ -149,7 +133,7 @@ callers_queue_in_order(void)
 
   sys_domain_set_state(first, DOM_STATE_RUNNABLE);
   sys_domain_set_state(second, DOM_STATE_RUNNABLE);
-  while (info_of(first).state != DOM_STATE_BLOCKED || info_of(second).state != DOM_STATE_BLOCKED)
+  while (domain_info_of(first).state != DOM_STATE_BLOCKED || domain_info_of(second).state != DOM_STATE_BLOCKED)
     sys_yield();
   report("queue.first_received", ipc_recv(NULL, &msg) == first && (long)msg.w[0] == first);
   sys_ipc_reply(first, 0, 0, 0, 0, 0);
@@ -191,7 +175,7 @@ dead_server(long srv)
   struct ipc_msg msg = {0, {OP_EXIT, 0, 0, 0}, 0};
 
   report("call.server_exits_before_reply", ipc_call(srv, &msg, 0, NULL));
-  report("server.exit_status", info_of(srv).exit_status);
+  report("server.exit_status", domain_info_of(srv).exit_status);
   report("call.exited_server", ipc_call(srv, &msg, 0, NULL));
   sys_domain_destroy(srv);
   report("call.destroyed_server", ipc_call(srv, &msg, 0, NULL));

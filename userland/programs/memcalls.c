@@ -5,18 +5,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define AREA 0x10000000UL          // pages this program allocates
 #define ALIAS (AREA + 0x100000)    // where it maps other names for them
 #define RW (PERM_R | PERM_W)
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
 
 // The address of page n of the area, as a pointer.
 static void *

@@ -11,32 +11,16 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define USER_BIT(n) (1UL << (NOTIFY_USER_SHIFT + (n)))
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
 
 // Print one result line with a hexadecimal value.
 static void
 report_hex(const char *name, unsigned long value)
 {
   printf("%s = 0x%lx\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
 }
 
 // A child that calls parent once with a word, and exits.
@@ -67,7 +51,7 @@ start_until_blocked(int (*fn)(long), long arg)
   long child = child_create(fn, arg);
 
   sys_domain_set_state(child, DOM_STATE_RUNNABLE);
-  while (info_of(child).state != DOM_STATE_BLOCKED)
+  while (domain_info_of(child).state != DOM_STATE_BLOCKED)
     sys_yield();
   return child;
 }
@@ -112,7 +96,7 @@ notification_before_call(void)
   report("order.second_sender_is_child", ipc_recv(NULL, &msg) == child);
   report("order.second_word", msg.w[0]);
   sys_ipc_reply(child, 0, 0, 0, 0, 0);
-  while (info_of(child).state != DOM_STATE_EXITED)
+  while (domain_info_of(child).state != DOM_STATE_EXITED)
     sys_yield();
   sys_domain_destroy(child);
 }
@@ -126,9 +110,9 @@ wake_a_receiver(void)
   struct ipc_msg msg;
 
   report("wake.notify", sys_notify(child, USER_BIT(4)));
-  while (info_of(child).state != DOM_STATE_EXITED)
+  while (domain_info_of(child).state != DOM_STATE_EXITED)
     sys_yield();
-  report("wake.child_status", info_of(child).exit_status);
+  report("wake.child_status", domain_info_of(child).exit_status);
   sys_notify(sys_getid(), USER_BIT(0));
   report("wake.sender", ipc_recv(NULL, &msg));
   report_hex("wake.bits", msg.w[0]);

@@ -15,6 +15,7 @@
 #include <lamina/child.h>
 #include <lamina/fault.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define AREA 0x10000000UL        // pages the quota fills
@@ -27,23 +28,6 @@ static unsigned long allocated;      // pages of AREA this domain has mapped
 static unsigned long revoke_cause;   // what the fault handler was called for
 static unsigned long revoke_tval;
 static volatile int revoke_seen;
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
-}
 
 // The address of page n of the area.
 static void *
@@ -67,20 +51,20 @@ allocate_until_refused(void)
 static int
 fill(void)
 {
-  long quota = (long)info_of(0).page_quota;
+  long quota = (long)domain_info_of(0).page_quota;
   long child;
 
   report("fill.quota", quota);
   report("fill.refused_with", allocate_until_refused());
   report("fill.pages_allocated", allocated);
-  report("fill.headroom", quota - (long)info_of(0).pages);
+  report("fill.headroom", quota - (long)domain_info_of(0).pages);
   report("fill.unmap_one", sys_page_unmap(0, area(--allocated)));
   report("fill.alloc_again", sys_page_alloc(0, area(allocated++), 1, RW));
   report("set_quota.below_minimum", sys_set_quota(0, 15));
   report("set_quota.raise_own", sys_set_quota(0, quota + 1));
   report("set_quota.no_such_domain", sys_set_quota(999, quota));
-  report("set_quota.exactly_held", sys_set_quota(0, info_of(0).pages));
-  report("fill.quota_after", info_of(0).page_quota);
+  report("set_quota.exactly_held", sys_set_quota(0, domain_info_of(0).pages));
+  report("fill.quota_after", domain_info_of(0).page_quota);
   report("domain_create.over_quota", sys_domain_create());
   report("page_map.over_quota", sys_page_map(0, area(0), 0, area(1000), PERM_R));
   report("page_alloc.over_quota", sys_page_alloc(0, area(allocated), 1, RW));
@@ -121,7 +105,7 @@ take_pages(fault_handler_fn *handler)
     fault_handler_install(handler);
   while (allocated < CHILD_PAGES && sys_page_alloc(0, area(allocated), 1, RW) == 0)
     allocated++;
-  sys_notify(info_of(0).parent, READY_BIT);
+  sys_notify(domain_info_of(0).parent, READY_BIT);
 }
 
 // A child that takes pages, then keeps running (yielding) until a revocation
@@ -136,8 +120,8 @@ runner(long arg)
   sys_yield();  // end the slice: a request not complied with is enforced now
   report("child.cause", revoke_cause);
   report("child.tval", revoke_tval);
-  report("child.pages_after", info_of(0).pages);
-  report("child.quota", info_of(0).page_quota);
+  report("child.pages_after", domain_info_of(0).pages);
+  report("child.quota", domain_info_of(0).page_quota);
   return 0;
 }
 
@@ -173,10 +157,10 @@ lower_child_quota(int (*fn)(long), long arg)
   sys_bind_grant(child, DEVICE_CONSOLE, 0, 0);
   sys_domain_set_state(child, DOM_STATE_RUNNABLE);
   wait_for_bits(READY_BIT);
-  held = (long)info_of(child).pages;
+  held = (long)domain_info_of(child).pages;
   report("parent.child_held", held);
   report("parent.set_quota", sys_set_quota(child, held - GIVE_BACK));
-  report("parent.child_held_right_after", info_of(child).pages);
+  report("parent.child_held_right_after", domain_info_of(child).pages);
   console_flush();
   return child;
 }
@@ -189,7 +173,7 @@ revoke_runner(fault_handler_fn *handler)
   long child = lower_child_quota(runner, (long)handler);
 
   wait_for_bits(NOTIFY_CHILD);
-  report("parent.child_status", info_of(child).exit_status);
+  report("parent.child_status", domain_info_of(child).exit_status);
   return 0;
 }
 

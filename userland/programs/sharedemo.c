@@ -11,27 +11,11 @@
 #include <stdio.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define SHARED 0x10000000UL  // the shared page, at the same address in both domains
 #define GO_BIT (1UL << NOTIFY_USER_SHIFT)
-
-// Print one result line.
-static void
-report(const char *name, long value)
-{
-  printf("%s = %ld\n", name, value);
-}
-
-// dom's domain_info (all zero if there is no such domain).
-static struct domain_info
-info_of(long dom)
-{
-  struct domain_info info = {0};
-
-  sys_domain_info(dom, &info);
-  return info;
-}
 
 // Receive until a notification with all of bits arrives.
 static void
@@ -80,7 +64,7 @@ main(void)
   shared[0] = 2222;
   sys_notify(child, GO_BIT);
   wait_for_bits(NOTIFY_CHILD);
-  report("child.exit_status", info_of(child).exit_status);
+  report("child.exit_status", domain_info_of(child).exit_status);
   report("share.value_after_child", shared[0]);
   report("share.parent_rights_after", sys_page_query(0, (void *)SHARED));
   sys_domain_destroy(child);
