@@ -48,13 +48,16 @@ class ElfImage:
     raw: bytes = b""
 
     def symbol_at(self, address: int) -> str | None:
-        """'name+0xoff' for the function containing address, or None."""
-        starts = [s[0] for s in self.symbols]
-        i = bisect.bisect_right(starts, address) - 1
+        """'name+0xoff' for the function containing address, or None. A symbol without a
+        size (an assembly label) reaches to the next symbol."""
+        if not hasattr(self, "_starts"):
+            self._starts = [s[0] for s in self.symbols]
+        i = bisect.bisect_right(self._starts, address) - 1
         if i < 0:
             return None
         start, size, name = self.symbols[i]
-        if address >= start + max(size, 1):
+        end = start + size if size else (self._starts[i + 1] if i + 1 < len(self._starts) else start + 4)
+        if address >= end:
             return None
         off = address - start
         return f"{name}+{off:#x}" if off else name

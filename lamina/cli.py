@@ -5,6 +5,7 @@
     lamina build
     lamina stats --loc
     lamina bench [--json FILE]
+    lamina bloat [--json] [--html FILE]
     lamina image create|ls|cat|put|get|rm|mkdir|fsck DISK ...
 """
 
@@ -84,6 +85,10 @@ def make_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to same-run baselines)")
     bench.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     bench.add_argument("--repeat", type=positive_int, default=5, help="repetitions per figure (median; default 5)")
+
+    bloat = sub.add_parser("bloat", help="the cost of one operation under each layering, split by layer")
+    bloat.add_argument("--json", action="store_true", help="print the figures as JSON on standard output")
+    bloat.add_argument("--html", metavar="FILE", type=Path, help="write a self-contained report with charts")
 
     stats = sub.add_parser("stats", help="facts about Lamina itself")
     stats.add_argument("--loc", action="store_true", help="lines of code of each layer")
@@ -177,6 +182,21 @@ def cmd_build(stderr: Console) -> int:
     return 0
 
 
+def cmd_bloat(args: argparse.Namespace, stderr: Console) -> int:
+    """lamina bloat: run the study; a table, or JSON, and optionally an HTML page."""
+    from lamina.bloat import study
+    from lamina.bloatreport import costs_html, costs_json, print_costs
+
+    costs = study(progress=lambda what: stderr.print(f"[dim]measuring {what}[/dim]", highlight=False))
+    if args.json:
+        sys.stdout.write(costs_json(costs))
+    else:
+        print_costs(costs, Console(width=None if sys.stdout.isatty() else 160))
+    if args.html:
+        args.html.write_text(costs_html(costs))
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, stdout: Console) -> int:
     """lamina stats --loc: a table of code lines per layer and language."""
     from rich.table import Table
@@ -208,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_stats(args, Console())
     if args.command == "image":
         return run_image_command(args)
+    if args.command == "bloat":
+        return cmd_bloat(args, stderr)
     if args.command == "bench":
         from bench.report import main as bench_main
 

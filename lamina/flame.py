@@ -23,7 +23,17 @@ from kernel.kernel import Kernel
 
 FP, RA = 8, 1
 MAX_DEPTH = 64
-LAYERS = (("userland/lib/", "C library"), ("gen/usys.S", "C library"), ("userland/programs/", "program"))
+# Which layer a source file belongs to: the first prefix that matches wins. One table,
+# shared with the bloat study (lamina/bloat.py).
+LAYERS = (
+    ("userland/lib/ext2/", "file server"),
+    ("userland/lib/fsserver.c", "file server"),
+    ("userland/programs/fsd.c", "file server"),
+    ("userland/lib/fsclient.c", "file client"),
+    ("userland/lib/", "C library"),
+    ("gen/usys.S", "C library"),
+    ("userland/programs/", "program"),
+)
 
 
 def layer_of(source: str | None) -> str:

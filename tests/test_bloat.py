@@ -1,0 +1,48 @@
+"""The bloat study: deterministic per-operation costs whose layer parts add up."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lamina.bloat import VARIANTS, measure
+from lamina.bloatreport import costs_html, costs_json
+
+CHOSEN = [v for v in VARIANTS if v.workload in ("write a line to the console", "read 4 KiB")]
+
+
+@pytest.fixture(scope="module")
+def costs(tmp_path_factory):
+    return [measure(v, tmp_path_factory.mktemp("bloat"), n=5) for v in CHOSEN]
+
+
+def test_each_layers_instructions_sum_to_the_total(costs):
+    for c in costs:
+        assert sum(c.by_layer.values()) == pytest.approx(c.instructions), c
+
+
+def test_the_study_is_deterministic(costs, tmp_path):
+    again = [measure(v, tmp_path, n=5) for v in CHOSEN]
+    assert costs_json(again) == costs_json(costs)
+
+
+def test_more_layers_cost_more_instructions(costs):
+    by = {(c.workload, c.layering): c for c in costs}
+    raw = by[("write a line to the console", "raw kernel calls")]
+    libc = by[("write a line to the console", "C library")]
+    assert raw.instructions < libc.instructions and raw.crossings == libc.crossings == 1
+    disk = by[("read 4 KiB", "raw kernel calls (disk sectors)")]
+    served = by[("read 4 KiB", "file server over IPC")]
+    assert disk.instructions < served.instructions
+    assert served.messages > 0 and disk.messages == 0
+    assert "file server" in served.by_layer and "file server" in served.lines
+
+
+def test_json_and_html_show_the_same_numbers(costs):
+    doc = json.loads(costs_json(costs))
+    page = costs_html(costs)
+    charted = [float(x) for x in re.findall(r'data-instructions="([0-9.]+)"', page)]
+    assert charted == [round(c["instructions"], 1) for c in doc["costs"]]
+    assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")

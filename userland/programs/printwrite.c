@@ -1,0 +1,15 @@
+// printwrite N: print the same 13-byte line N times with printf, through the C
+// library's formatting and buffering. The bloat study's library layer for output.
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int
+main(int argc, char *argv[])
+{
+  long n = argc > 1 ? atol(argv[1]) : 1;
+
+  for (long i = 0; i < n; i++)
+    printf("hello, %s\n", "world");
+  return 0;
+}
