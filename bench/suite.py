@@ -40,20 +40,23 @@ def quiet_options(**kw) -> RunOptions:
     return RunOptions(console_sink=lambda data: None, log=lambda line: None, **kw)
 
 
-def time_lamina(commands: list[list[str]], repeat: int, **kw) -> tuple[float, int]:
+def time_lamina(commands: list[list[str]], repeat: int, tracer_factory=None, **kw) -> tuple[float, int]:
     """Median seconds of the kernel's run loop for these programs (boot not included),
     and the guest instructions one run executes."""
-    return time_config(config_for_programs(commands), repeat, **kw)
+    return time_config(config_for_programs(commands), repeat, tracer_factory, **kw)
 
 
-def time_config(config, repeat: int, **kw) -> tuple[float, int]:
+def time_config(config, repeat: int, tracer_factory=None, **kw) -> tuple[float, int]:
     """Median seconds of the kernel's run loop for a configuration (boot not included),
     and the guest instructions one run executes."""
     instructions = 0
 
     def once() -> None:
         nonlocal instructions
-        result = boot_config(config, quiet_options(**kw))
+        options = quiet_options(**kw)
+        if tracer_factory is not None:
+            options.tracer = tracer_factory()
+        result = boot_config(config, options)
         start = time.perf_counter()  # the boot above is excluded from the measurement
         result.kernel.run()
         once.elapsed.append(time.perf_counter() - start)  # type: ignore[attr-defined]
@@ -127,6 +130,18 @@ def file_read(repeat: int, null_call: float, reads: int = 1_000) -> Figure:
                   {"read_us": per_read * 1e6})
 
 
+def tracing_cost(repeat: int) -> Figure:
+    """Guest instructions per second with a trace of slices (the sched category) on,
+    over the same run untraced: tracing may cost at most half the speed."""
+    from lamina.trace import ChromeTrace
+
+    commands = [["spin", "200000"], ["spin", "200000"], ["yielder", "2000"]]
+    plain, instructions = time_lamina(commands, repeat, quantum=2_000)
+    traced, _ = time_lamina(commands, repeat, quantum=2_000, tracer_factory=lambda: ChromeTrace(frozenset({"sched"})))
+    return Figure("traced (slices only) / untraced speed", plain / traced, ">= 0.5",
+                  {"untraced_mips": instructions / plain / 1e6, "traced_mips": instructions / traced / 1e6})
+
+
 def scaling(repeat: int, quantum: int = 2_000) -> Figure:
     """Cost per quantum with 1,000 runnable domains against 10."""
     def per_quantum(n: int) -> float:
@@ -152,6 +167,8 @@ def run_suite(repeat: int = 5, progress: Callable[[str], None] = lambda s: None)
     figures.append(ipc_round_trip(repeat, null_seconds))
     progress("file read")
     figures.append(file_read(repeat, null_seconds))
+    progress("tracing")
+    figures.append(tracing_cost(repeat))
     progress("scaling")
     figures.append(scaling(repeat))
     return figures

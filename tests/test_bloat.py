@@ -46,3 +46,20 @@ def test_json_and_html_show_the_same_numbers(costs):
     charted = [float(x) for x in re.findall(r'data-instructions="([0-9.]+)"', page)]
     assert charted == [round(c["instructions"], 1) for c in doc["costs"]]
     assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_html_report_loads_in_a_headless_browser_without_errors(costs, tmp_path):
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless browser installed")
+    page = tmp_path / "report.html"
+    page.write_text(costs_html(costs))
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", "--enable-logging=stderr", "--v=0",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert "Where the instructions go" in done.stdout
+    assert "Uncaught" not in done.stderr and "ERROR:CONSOLE" not in done.stderr
