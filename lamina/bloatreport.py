@@ -40,7 +40,7 @@ def _bar_chart(workload: str, costs: list[Cost]) -> str:
     """An SVG of stacked horizontal bars, one per layering, split by layer."""
     width, row, left = 640, 34, 230
     biggest = max(c.instructions for c in costs) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 120}" height="{row * len(costs) + 30}"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{row * len(costs) + 30}"'
              f' role="img" aria-label="{html.escape(workload)}">']
     for i, c in enumerate(costs):
         y, x = 10 + i * row, left
