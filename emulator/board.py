@@ -1,4 +1,5 @@
-"""The board: RAM, one RV64 hart with its instruction clock, and the console.
+"""The board: RAM, one RV64 hart with its instruction clock, the console, and
+optionally a disk and a network interface.
 
 A Board is the whole machine the kernel runs on. BoardConfig says how it is built.
 """
@@ -14,6 +15,7 @@ from emulator.console import Console
 from emulator.cpu import Cpu
 from emulator.disk import Disk
 from emulator.native import load_hook_library
+from emulator.nic import Nic
 from emulator.ram import PhysicalMemory
 
 RAM_BASE = 0x8000_0000
@@ -33,6 +35,7 @@ class BoardConfig:
     ram_mib: int = DEFAULT_RAM_MIB
     native_cache: Path | None = None
     disk_image: Path | None = None
+    nic_mac: bytes | None = None  # a NIC with this MAC address (None: no NIC)
     console_sink: Callable[[bytes], None] = field(default=_stdout_sink)
 
 
@@ -48,6 +51,7 @@ class Board:
         self.cpu = Cpu(self.ram, load_hook_library(config.native_cache))
         self.console = Console(config.console_sink)
         self.disk = Disk(config.disk_image, self.ram) if config.disk_image else None
+        self.nic = Nic(config.nic_mac) if config.nic_mac is not None else None
         self.idle = 0  # virtual time spent with nothing to run
 
     @property

@@ -47,6 +47,9 @@ class Sys(IntEnum):
     DISK_INFO = 27  # disk_info() -> number of sectors of the disk (needs a disk binding)
     CLOCK = 28  # clock() -> virtual time now, in instructions
     TIMER = 29  # timer(deadline) -> 0: Notify.TIMER at that virtual time (0 cancels)
+    NIC_SEND = 30  # nic_send(buf, len) -> len: transmit one Ethernet frame; needs a NIC binding
+    NIC_RECV = 31  # nic_recv(buf, len) -> frame length, -EAGAIN if none; Notify.NIC on arrival
+    NIC_INFO = 32  # nic_info() -> the NIC's MAC address as a 48-bit number
 
 
 class DomState(IntEnum):
@@ -63,7 +66,7 @@ class Device(IntEnum):
 
     CONSOLE = 1
     DISK = 2  # bound by block extent [lo, hi)
-    NIC = 3  # bound by packet filter (lo: protocol, hi: port)
+    NIC = 3  # bound by packet filter (lo: IP protocol, hi: TCP/UDP port; 0 = any)
 
 
 class Notify(IntFlag):
@@ -86,6 +89,8 @@ class DiskOp(IntEnum):
 
 SECTOR_SIZE = 512  # disk_io moves whole sectors; disk bindings are sector extents
 DISK_IO_MAX_SECTORS = 256  # at most 128 KiB per request
+NIC_FRAME_MIN = 14  # nic_send frames: an Ethernet header (destination, source, ethertype)
+NIC_FRAME_MAX = 1514  # up to a 1500-byte payload; no preamble, no checksum
 
 NOTIFY_USER_SHIFT = 16  # notify() bits must be at or above 1 << NOTIFY_USER_SHIFT
 

@@ -1,8 +1,8 @@
 """Device bindings: the only way a domain reaches a device.
 
 A binding names a device and the part of it the domain may use: the whole console, a
-disk extent of blocks [lo, hi), or the packets a NIC filter (protocol lo, port hi;
-0 = any) accepts. The kernel checks the binding on every device call, which is all the
+disk extent of blocks [lo, hi), or the frames a NIC filter (IP protocol lo, TCP/UDP
+port hi; 0 = any) accepts: kernel/net.py says how a frame is matched. The kernel checks the binding on every device call, which is all the
 protection a device needs; what the domain does with the device is its own business.
 Bindings come from the boot configuration and can be passed on, never widened, with
 bind_grant.

@@ -129,8 +129,10 @@ def timer_expiries(k: Kernel) -> None:
 
 
 def next_event(k: Kernel) -> int | None:
-    """Virtual time of the next device completion or timer, or None."""
-    times = [t for t in (k.board.disk.next_completion() if k.board.disk else None,
+    """Virtual time of the next device completion, frame arrival, timer or end of
+    run() (Kernel.until), or None."""
+    times = [t for t in (k.board.disk.next_completion() if k.board.disk else None, k.until,
+                         k.board.nic.next_arrival() if k.board.nic else None,
                          k.timers[0][0] if k.timers else None) if t is not None]
     return min(times) if times else None
 

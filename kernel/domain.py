@@ -74,6 +74,7 @@ class Domain:
     ipc: IpcWait | None = None
     senders: deque[Domain] = field(default_factory=deque)  # callers waiting to be received
     callers: list[Domain] = field(default_factory=list)  # calls received, not yet replied to
+    rx: deque[bytes] = field(default_factory=deque)  # frames the NIC brought, not yet received
     stats: DomainStats = field(default_factory=DomainStats)
     _symbolizer: Symbolizer | None = None
 

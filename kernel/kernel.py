@@ -16,7 +16,7 @@ from emulator.board import Board
 from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
 from emulator.riscv import Trap, cause_from_code
-from kernel import devices, ipc, memory
+from kernel import devices, ipc, memory, net
 from kernel.abi import DomState, Errno, Notify
 from kernel.bindings import console_input_arrived
 from kernel.domain import Domain
@@ -58,6 +58,8 @@ class Kernel:
         self.switches = 0
         self.console_readers: set[int] = set()
         self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
+        self.until: int | None = None  # run() stops at this virtual time (a cluster's step)
+        self.nic_dropped = 0  # arriving frames no filter took, or that found a full queue
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
         self._dma_tags = 0
         self.shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # loader's: (program, va) -> (frame, serial)
@@ -175,6 +177,8 @@ class Kernel:
                 self._teardown(x)
             x.reaped = True
         if d.parent is not None:
+            for a in d.ancestors():  # frames a disk request still pins stay charged to d, not to them
+                a.subtree_pages -= d.subtree_pages
             d.parent.children.remove(d)
             d.parent = None
 
@@ -281,19 +285,22 @@ class Kernel:
         return True
 
     def deliver_events(self) -> None:
-        """Device completions and timers due by now become notifications."""
+        """Device completions, arriving frames and timers due by now become notifications."""
         devices.disk_completions(self)
+        net.nic_arrivals(self)
         devices.timer_expiries(self)
         console = self.board.console
         if self.console_readers and (console.input_ready or console.input_closed):
             console_input_arrived(self)
 
-    def run(self, max_instructions: int | None = None) -> None:
+    def run(self, max_instructions: int | None = None, until: int | None = None) -> None:
         """Schedule domains until none is runnable and no event can wake one (or the
-        instruction limit passes). With nothing to run, virtual time skips to the next
-        device completion or timer."""
+        instruction limit passes, or virtual time reaches `until`: a cluster runs its
+        machines in steps). With nothing to run, virtual time skips to the next device
+        completion or timer (or to `until`)."""
         previous = None
-        while True:
+        self.until = until
+        while until is None or self.board.now < until:
             self.deliver_events()
             d = self.scheduler.next()
             if d is None:
@@ -310,7 +317,7 @@ class Kernel:
             if max_instructions is not None and self.board.instructions >= max_instructions:
                 break
         blocked = [x for x in self.live_domains if x.state == DomState.BLOCKED]
-        if blocked and max_instructions is None:
+        if blocked and max_instructions is None and until is None:
             names = ", ".join(x.label for x in blocked)
             self.log(f"machine halted: no domain can run; blocked: {names}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Callable
 
-from kernel import bindings, devices, ipc, lifecycle, memory, upcall
+from kernel import bindings, devices, ipc, lifecycle, memory, net, upcall
 from kernel.abi import Errno, Sys
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ SYSCALLS: dict[int, Handler] = {
     **ipc.SYSCALLS,
     **bindings.SYSCALLS,
     **devices.SYSCALLS,
+    **net.SYSCALLS,
 }
 
 # Each call's handler and how many argument registers (a0, a1, ...) it takes.

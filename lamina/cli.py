@@ -2,6 +2,8 @@
 
     lamina run [--stats] [--stats-json FILE] [--quantum N] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...
     lamina run --config NAME
+    lamina net [--pcap FILE] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...   (one machine each)
+    lamina net --config NAME --config NAME ... [--pcap FILE]
     lamina build
     lamina stats --loc
     lamina bench [--json FILE]
@@ -77,6 +79,13 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
     run.add_argument("--no-native", action="store_true", help="use the pure-Python instruction clock (slower, same counts)")
     run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...")
+
+    net = sub.add_parser("net", help="run several machines in lockstep, joined by a virtual Ethernet switch")
+    net.add_argument("--pcap", metavar="FILE", type=Path, help="record every frame the switch carries (libpcap, virtual time)")
+    net.add_argument("--config", metavar="NAME", action="append", help="a machine booting configs/NAME.toml (repeat for each)")
+    net.add_argument("--max-time", type=positive_int, default=None, metavar="N", help="stop at virtual time N")
+    net.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...: one machine each, "
+                     "its one domain bound to the console and the whole NIC")
 
     sub.add_parser("build", help="build every userland program")
 
@@ -165,6 +174,68 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     return result.exit_status
 
 
+class MachineConsole:
+    """A console sink that prints each whole line of machine `index` as '[index] line'."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.partial = b""
+
+    def __call__(self, data: bytes) -> None:
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        for line in lines:
+            sys.stdout.write(f"[{self.index}] {line.decode(errors='replace')}\n")
+        sys.stdout.flush()
+
+
+def net_configs(args: argparse.Namespace) -> list[SystemConfig]:
+    """The machines of `lamina net`: configurations, or one per PROGRAM command."""
+    from lamina.config import BindingSpec, DomainSpec
+
+    if args.config and args.program:
+        raise ConfigError("command line", None, "give either --config NAMEs or PROGRAMs, not both")
+    if args.config:
+        return [load_config(name) for name in args.config]
+    if not args.program:
+        raise ConfigError("command line", None, "name the programs, e.g. 'lamina net nicping ping 3 + nicping echo 3'")
+    try:
+        commands = split_commands(args.program)
+    except ValueError as err:
+        raise ConfigError("command line", None, str(err)) from None
+    bindings = (BindingSpec("console"), BindingSpec("nic"))
+    return [SystemConfig(f"machine{i}", domains=(DomainSpec(argv[0], argv[0], tuple(argv[1:]), bindings=bindings),))
+            for i, argv in enumerate(commands)]
+
+
+def cmd_net(args: argparse.Namespace, stderr: Console) -> int:
+    """lamina net: boot one machine per configuration or command, run them in lockstep."""
+    from lamina.cluster import run_cluster
+    from toolchain.build import BuildError, UnknownProgram
+
+    try:
+        configs = net_configs(args)
+        sinks = [MachineConsole(i) for i in range(len(configs))]
+        options = [RunOptions(console_sink=s, progress=build_progress(stderr)) for s in sinks]
+        cluster = run_cluster(configs, options, pcap=args.pcap, max_time=args.max_time)
+    except (ConfigError, UnknownProgram) as err:
+        stderr.print(f"lamina net: {err}", highlight=False, markup=False)
+        return 2
+    except (BuildError, ElfError, LoadError, DiskError, ValueError, OSError) as err:
+        stderr.print(f"lamina net: {err}", highlight=False, markup=False)
+        return 1
+    for sink in sinks:
+        if sink.partial:
+            sink(b"\n")  # a last line without its newline
+    for i, k in enumerate(cluster.kernels):
+        nic = k.board.nic
+        stderr.print(f"[{i}] nic {nic.mac.hex(':')}: sent {nic.tx_frames}, received {nic.rx_frames}, dropped "
+                     f"{nic.rx_dropped} (receive ring full) + {k.nic_dropped} (no filter, or queue full)", highlight=False)
+    frames = cluster.pcaps[0].frames if cluster.pcaps else None
+    stderr.print(f"lamina net: {len(configs)} machines, virtual time {cluster.now:,}"
+                 + (f", {frames} frames in {args.pcap}" if frames is not None else ""), highlight=False)
+    return max((m.exit_status for m in cluster.machines), default=0)
+
+
 def cmd_build(stderr: Console) -> int:
     """lamina build: build all of userland."""
     from toolchain.build import BuildError, build_all
@@ -222,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
     if args.command == "run":
         return cmd_run(args, stderr)
+    if args.command == "net":
+        return cmd_net(args, stderr)
     if args.command == "build":
         return cmd_build(stderr)
     if args.command == "stats":

@@ -32,6 +32,7 @@ class RunOptions:
     build_dir: Path | None = None
     max_instructions: int | None = None
     disk: Path | None = None  # a disk image overriding the configuration's
+    nic_mac: bytes | None = None  # give the board a NIC with this MAC address (lamina/cluster.py)
     console_sink: Callable[[bytes], None] | None = None
     console_input: bytes | None = None  # fed to the console, then end of input
     log: Callable[[str], None] | None = None
@@ -75,7 +76,7 @@ def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
     native_cache = resolve_build_dir(options) / "host" if options.native else None
     disk = options.disk or (Path(config.disk) if config.disk else None)
     board_config = BoardConfig(ram_mib=options.ram_mib or config.ram_mib, native_cache=native_cache,
-                               disk_image=disk)
+                               disk_image=disk, nic_mac=options.nic_mac)
     if options.console_sink is not None:
         board_config.console_sink = options.console_sink
     board = Board(board_config)

@@ -111,4 +111,17 @@ long sys_clock(void);
 /* Ask for a NOTIFY_TIMER notification when virtual time reaches deadline (0 cancels). */
 long sys_timer(unsigned long deadline);
 
+/* Transmit the Ethernet frame of len bytes (NIC_FRAME_MIN..NIC_FRAME_MAX) at buf. Returns
+ * len, or -errno: -EPERM if no NIC binding covers the frame (its IP protocol and TCP/UDP
+ * source port), -EAGAIN if the transmit ring is full. */
+long sys_nic_send(const void *buf, unsigned long len);
+
+/* Move the next frame the kernel queued for this domain into buf. Returns its length,
+ * -EAGAIN if none is queued (a NOTIFY_NIC notification comes with each arrival), or
+ * -ERANGE if it does not fit in len bytes (it stays queued). */
+long sys_nic_recv(void *buf, unsigned long len);
+
+/* The NIC's MAC address as a 48-bit number (first byte most significant), or -errno. */
+long sys_nic_info(void);
+
 #endif /* LAMINA_SYSCALL_H */
