@@ -23,20 +23,6 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 
-def dma_pieces(d: Domain, va: int, length: int) -> list[tuple[int, int]]:
-    """The physical pieces behind [va, va + length) of d (the range is known mapped)."""
-    pieces = []
-    while length > 0:
-        m = d.space.lookup(va)
-        assert m is not None
-        off = va % PAGE_SIZE
-        chunk = min(length, PAGE_SIZE - off)
-        pieces.append((m.pa + off, chunk))
-        va += chunk
-        length -= chunk
-    return pieces
-
-
 def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int) -> int:
     """disk_io(op, sector, count, va): queue a transfer; Notify.DISK follows when done."""
     disk = k.board.disk
@@ -57,9 +43,9 @@ def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int)
         return -Errno.EPERM
     length = count * SECTOR_SIZE
     need = Perm.W if op == DiskOp.READ else Perm.R
-    if not d.space.user_range_ok(va, length, need):
+    pieces = d.space.pieces(va, length, need)
+    if pieces is None:
         return -Errno.EFAULT
-    pieces = dma_pieces(d, va, length)
     tag = k.next_dma_tag()
     for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
         k.frames.add_mapper(pa, KERNEL, tag)  # pinned until the request completes

@@ -156,46 +156,41 @@ class AddressSpace:
             else:
                 yield from self._walk(pte_frame(pte), level - 1, va)
 
+    def pieces(self, va: int, length: int, need: Perm) -> list[tuple[int, int]] | None:
+        """The physical (address, length) pieces behind [va, va+length), each page
+        mapped with at least `need`; None if any byte is not. What copies and DMA use."""
+        if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
+            return None
+        out = []
+        while length > 0:
+            m = self.lookup(va)
+            if m is None or (m.perm & need) != need:
+                return None
+            chunk = min(length, PAGE_SIZE - va % PAGE_SIZE)
+            out.append((m.pa + va % PAGE_SIZE, chunk))
+            va += chunk
+            length -= chunk
+        return out
+
     def user_range_ok(self, va: int, length: int, need: Perm) -> bool:
         """True if every byte of [va, va+length) is mapped with at least `need`."""
-        if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
-            return False
-        page = va - va % PAGE_SIZE
-        while page < va + length:
-            m = self.lookup(page)
-            if m is None or (m.perm & need) != need:
-                return False
-            page += PAGE_SIZE
-        return True
+        return self.pieces(va, length, need) is not None
 
     def copy_in(self, va: int, length: int) -> bytes | None:
         """Read user memory with the user's rights (readable pages); None on any hole."""
-        if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
-            return None
-        out = bytearray()
-        while length > 0:
-            m = self.lookup(va)
-            if m is None or not m.perm & Perm.R:
-                return None
-            off = va % PAGE_SIZE
-            chunk = min(length, PAGE_SIZE - off)
-            out += self.ram.read(m.pa + off, chunk)
-            va += chunk
-            length -= chunk
-        return bytes(out)
+        parts = self.pieces(va, length, Perm.R)
+        return None if parts is None else b"".join(self.ram.read(pa, n) for pa, n in parts)
 
     def copy_out(self, va: int, data: bytes) -> bool:
-        """Write user memory with the user's rights (writable pages); False on any hole."""
-        if not self.user_range_ok(va, len(data), Perm.W):
+        """Write user memory with the user's rights (writable pages); False on any hole,
+        and then nothing is written."""
+        parts = self.pieces(va, len(data), Perm.W)
+        if parts is None:
             return False
         pos = 0
-        while pos < len(data):
-            m = self.lookup(va + pos)
-            assert m is not None
-            off = (va + pos) % PAGE_SIZE
-            chunk = min(len(data) - pos, PAGE_SIZE - off)
-            self.ram.write(m.pa + off, data[pos : pos + chunk])
-            pos += chunk
+        for pa, n in parts:
+            self.ram.write(pa, data[pos:pos + n])
+            pos += n
         return True
 
     def release_tables(self) -> None:
