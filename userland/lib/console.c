@@ -12,7 +12,20 @@
 static char buffer[CONSOLE_BUFFER_SIZE];
 static unsigned long buffered;  // bytes in buffer not yet written
 
-// Write out everything buffered. Returns 0, or -errno if the kernel refused; the
+// Where buffered output goes instead of the console, if not NULL: fd.c points it at
+// descriptor 1 once a program uses file descriptors, so printf follows dup2.
+long (*console_output)(const void *buf, unsigned long len);
+
+// Write len bytes of buf where buffered output goes. The count or -errno.
+static long
+write_out(const char *buf, unsigned long len)
+{
+  if (console_output)
+    return console_output(buf, len);
+  return sys_console_write(buf, len);
+}
+
+// Write out everything buffered. Returns 0, or -errno if the write failed; the
 // unwritten bytes are then dropped, so one failed write cannot wedge later output.
 int
 console_flush(void)
@@ -21,7 +34,7 @@ console_flush(void)
   long n;
 
   while (done < buffered) {
-    n = sys_console_write(buffer + done, buffered - done);
+    n = write_out(buffer + done, buffered - done);
     if (n <= 0) {
       buffered = 0;
       return n < 0 ? (int)n : -EIO;

@@ -5,4 +5,7 @@
 
 void console_putc(char c);
 
+// Where console_flush writes instead of the console, if not NULL (set by fd.c).
+extern long (*console_output)(const void *buf, unsigned long len);
+
 #endif // LAMINA_LIB_CONSOLE_H

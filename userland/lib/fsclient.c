@@ -24,6 +24,11 @@ call(long server, unsigned long code, unsigned long a, unsigned long b, unsigned
   struct ipc_msg msg;
   long err;
 
+  // After a fork the page may be copy-on-write (read-only until written, see
+  // fork.c), and the server may only be lent a writable page: a store makes it
+  // this process's own first.
+  if (with_page)
+    *(volatile char *)page = *(volatile char *)page;
   for (;;) {
     msg.w[0] = code;
     msg.w[1] = a;

@@ -1,0 +1,158 @@
+// proc.c: the process record of the Unix library OS (see <lamina/proc.h>): the
+// record itself, the copy-on-write map, the file server's id, and waiting for
+// notifications without losing the ones another part of the library waits for.
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lamina/ipc.h>
+#include <lamina/proc.h>
+#include <lamina/syscall.h>
+
+static struct proc_info *const info = (struct proc_info *)PROC_INFO_VA;
+
+// This process's record, mapped on first use. NULL if it cannot be mapped.
+struct proc_info *
+proc_info(void)
+{
+  long rights = sys_page_query(0, info);
+
+  if (rights == -ENOENT && sys_page_alloc(0, info, 1, PERM_R | PERM_W) < 0)
+    return NULL;
+  if (!info->ready)
+    info->ready = 1;  // a fresh page is all zeros: every field starts empty
+  return info;
+}
+
+// The file server's domain id, 0 if not known.
+long
+proc_fsd(void)
+{
+  struct proc_info *p = proc_info();
+
+  return p ? p->fsd : 0;
+}
+
+// Name the file server.
+void
+proc_set_fsd(long fsd)
+{
+  struct proc_info *p = proc_info();
+
+  if (p)
+    p->fsd = fsd;
+}
+
+// Take "-F ID" off the front of the arguments (argv[0] stays). Returns the new argc.
+int
+proc_args(int argc, char ***argv)
+{
+  char **av = *argv;
+
+  if (argc >= 3 && strcmp(av[1], "-F") == 0) {
+    proc_set_fsd(atol(av[2]));
+    av[2] = av[0];
+    *argv = av + 2;
+    return argc - 2;
+  }
+  return argc;
+}
+
+// Pages copied by copy-on-write faults in this process so far.
+unsigned long
+cow_copies(void)
+{
+  struct proc_info *p = proc_info();
+
+  return p ? p->cow_copies : 0;
+}
+
+// Whether the page at va is marked copy-on-write.
+int
+cow_is_marked(unsigned long va)
+{
+  unsigned long bit = va / PAGE_SIZE;
+  unsigned char *map = (unsigned char *)COW_MAP_VA;
+
+  if (va >= USER_STACK_TOP || !info->ready || !info->cow_map_present[bit / (8 * PAGE_SIZE)])
+    return 0;
+  return (map[bit / 8] >> (bit % 8)) & 1;
+}
+
+// Mark or clear the page at va in the COW map, mapping the map's page if needed.
+// 0 or -errno.
+long
+cow_mark(unsigned long va, int on)
+{
+  unsigned long bit = va / PAGE_SIZE;
+  unsigned long mpage = bit / (8 * PAGE_SIZE);
+  unsigned char *map = (unsigned char *)COW_MAP_VA;
+  struct proc_info *p = proc_info();
+  long err;
+
+  if (p == NULL)
+    return -ENOMEM;
+  if (va >= USER_STACK_TOP)
+    return -EINVAL;
+  if (!p->cow_map_present[mpage]) {
+    if (!on)
+      return 0;
+    err = sys_page_alloc(0, map + mpage * PAGE_SIZE, 1, PERM_R | PERM_W);
+    if (err < 0)
+      return err;
+    p->cow_map_present[mpage] = 1;
+  }
+  if (on)
+    map[bit / 8] |= (unsigned char)(1 << (bit % 8));
+  else
+    map[bit / 8] &= (unsigned char)~(1 << (bit % 8));
+  return 0;
+}
+
+// Wait until a notification with one of bits arrives. Other bits are kept in the
+// record for whoever waits for them next; a call that arrives meanwhile is refused
+// with -EAGAIN (a process is not a server). Returns the wanted bits that came.
+unsigned long
+proc_wait_notify(unsigned long bits)
+{
+  struct proc_info *p = proc_info();
+  unsigned long pending = p ? p->notify_pending : 0;
+  struct ipc_msg msg;
+  long sender;
+
+  while ((pending & bits) == 0) {
+    sender = ipc_recv(NULL, &msg);
+    if (sender == 0)
+      pending |= msg.w[0];
+    else if (sender > 0)
+      sys_ipc_reply(sender, (unsigned long)-EAGAIN, 0, 0, 0, 0);
+  }
+  if (p)
+    p->notify_pending = pending & ~bits;
+  return pending & bits;
+}
+
+// This process's id: its domain id.
+long
+getpid(void)
+{
+  return sys_getid();
+}
+
+// The parent's id, 0 for a process the kernel booted.
+long
+getppid(void)
+{
+  struct domain_info di;
+
+  if (sys_domain_info(0, &di) < 0)
+    return 0;
+  return (long)di.parent;
+}
+
+// End the process with status, leaving stdio's buffer unwritten.
+void
+_exit(int status)
+{
+  sys_exit(status);
+}
