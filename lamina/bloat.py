@@ -76,6 +76,8 @@ VARIANTS = (
     Variant("read 4 KiB", "raw kernel calls (disk sectors)", solo("rawread", disk=True), ("rawread",)),
     Variant("read 4 KiB", "file server over IPC", with_fsd("fsbench", "/4k.bin"), ("fsbench",)),
     Variant("create a file", "file server over IPC", with_fsd("fscreate"), ("fscreate",)),
+    Variant("fork and exit", "process personality (library OS)", solo("forkexit"), ("forkexit",)),
+    Variant("pipe transfer of 4 KiB", "process personality (library OS)", solo("pipebench"), ("pipebench",)),
 )
 
 
