@@ -375,3 +375,13 @@ def test_default_disk_image_holds_every_program_in_bin(built_programs, tmp_path)
     assert again.read_bytes() == image.read_bytes()
     if shutil.which("e2fsck"):
         assert subprocess.run(["e2fsck", "-fn", str(image)], capture_output=True).returncode == 0
+
+
+def test_two_builds_into_one_directory_at_once_both_succeed(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from toolchain.build import build_program
+
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(lambda name: build_program(name, build_dir=tmp_path), ["hello", "spin"]))
+    assert [p.name for p in paths] == ["hello", "spin"] and all(p.stat().st_size > 0 for p in paths)

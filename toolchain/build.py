@@ -17,7 +17,8 @@ and above toolchain.zig, which knows the flags.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,31 @@ def _ignore_progress(done: int, total: int, what: str) -> None:
     """The progress callback used when the caller gives none."""
 
 
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a build directory: two `lamina` processes building into
+    the same directory at once would otherwise read each other's half-written files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "a+b") as handle:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if os.name == "nt":
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def _build(
     names: list[str],
     build_dir: Path | None,
@@ -117,9 +143,21 @@ def _build(
     source_root: Path | None,
 ) -> dict[str, Path]:
     """Build the named programs and everything they need; return {name: ELF path}."""
+    directory = Path(build_dir).resolve() if build_dir else default_build_dir()
+    with _locked(directory):
+        return _build_unlocked(names, directory, progress, source_root)
+
+
+def _build_unlocked(
+    names: list[str],
+    directory: Path,
+    progress: Progress | None,
+    source_root: Path | None,
+) -> dict[str, Path]:
+    """_build's work, with the build directory locked."""
     sources = SourceTree(_root(source_root))
     _check_names(sources, names)
-    out = BuildTree(Path(build_dir).resolve() if build_dir else default_build_dir())
+    out = BuildTree(directory)
     library_sources = [sources.crt0, *sources.library_sources(), out.syscall_stubs]
     program_sources = [sources.program_source(name) for name in names]
     total = 1 + len(library_sources) + len(program_sources) + 1 + len(names)
