@@ -142,6 +142,18 @@ def tracing_cost(repeat: int) -> Figure:
                   {"untraced_mips": instructions / plain / 1e6, "traced_mips": instructions / traced / 1e6})
 
 
+def fork_wait(repeat: int, null_call: float, forks: int = 100) -> list[Figure]:
+    """fork + exit + wait over the null call, and how fork's cost grows with the address
+    space: 256 mapped heap pages against 16 (copy-on-write: pages, not bytes)."""
+    def per_fork(pages: int) -> float:
+        seconds, _ = time_lamina([["forkexit", str(forks), str(pages), "4000"]], repeat)
+        base, _ = time_lamina([["forkexit", "0", str(pages), "4000"]], repeat)
+        return (seconds - base) / forks
+    small, large = per_fork(16), per_fork(256)
+    return [Figure("fork + exit + wait / null call", small / null_call, "", {"fork_us": small * 1e6}),
+            Figure("fork with 256 heap pages / with 16", large / small, "", {"fork_256_us": large * 1e6})]
+
+
 def scaling(repeat: int, quantum: int = 2_000) -> Figure:
     """Cost per quantum with 1,000 runnable domains against 10."""
     def per_quantum(n: int) -> float:
@@ -167,6 +179,8 @@ def run_suite(repeat: int = 5, progress: Callable[[str], None] = lambda s: None)
     figures.append(ipc_round_trip(repeat, null_seconds))
     progress("file read")
     figures.append(file_read(repeat, null_seconds))
+    progress("fork")
+    figures.extend(fork_wait(repeat, null_seconds))
     progress("tracing")
     figures.append(tracing_cost(repeat))
     progress("scaling")

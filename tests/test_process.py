@@ -139,3 +139,22 @@ def test_a_reader_sees_the_end_when_the_writer_is_killed_without_closing(pipes: 
 def test_writing_a_pipe_without_readers_is_epipe(pipes: dict) -> None:
     assert pipes["noreader.write"] == -32
     assert pipes["noreader.read_write_end"] == -9  # EBADF
+
+
+def fork_cost(pages: int, fill: int) -> tuple[int, int]:
+    """Instructions and system calls of one fork + exit + wait, by difference of runs."""
+    from guest import run as run_programs
+
+    def totals(n: int) -> tuple[int, int]:
+        ds = run_programs(f"forkexit {n} {pages} {fill}").result.kernel.domains.values()
+        return sum(d.stats.instructions for d in ds), sum(d.stats.syscalls for d in ds)
+
+    (i1, s1), (i3, s3) = totals(1), totals(3)
+    return (i3 - i1) // 2, (s3 - s1) // 2
+
+
+def test_fork_cost_grows_with_pages_mapped_not_with_bytes_in_them():
+    small, full = fork_cost(64, 1), fork_cost(64, 4000)
+    assert small == full  # copy-on-write: the bytes in the pages are never touched
+    bigger = fork_cost(256, 1)
+    assert bigger[1] > small[1] + 2 * (256 - 64)  # at least two page calls per extra page
