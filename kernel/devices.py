@@ -98,6 +98,9 @@ def sys_timer(k: Kernel, d: Domain, deadline: int) -> int:
     d.timer = deadline
     if deadline:
         heapq.heappush(k.timers, (deadline, d.id))
+    if len(k.timers) > 2 * len(k.domains) + 16:  # re-armed timers leave stale entries: drop them
+        k.timers = [(t, i) for t, i in k.timers if i in k.domains and k.domains[i].timer == t]
+        heapq.heapify(k.timers)
     return 0
 
 

@@ -63,3 +63,16 @@ def test_a_sleeper_does_not_stop_others_from_running():
     r = run("sleep 200000", "spin 100000", quantum=1000)
     assert [d.exit_status for d in r.result.domains] == [0, 0]
     assert r.result.kernel.board.idle == 0  # the spinner filled the time
+
+
+def test_re_arming_a_timer_does_not_pile_up_kernel_state():
+    from guest import boot
+    from kernel.devices import sys_timer
+    from lamina.config import config_for_programs
+
+    b = boot(config_for_programs([["hello"]]))
+    k, d = b.result.kernel, b.result.domains[0]
+    for i in range(1, 1000):
+        assert sys_timer(k, d, 10**9 + i) == 0
+    assert len(k.timers) <= 2 * len(k.domains) + 17
+    assert d.timer == 10**9 + 999 and (10**9 + 999, d.id) in k.timers
