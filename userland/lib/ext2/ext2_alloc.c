@@ -35,16 +35,16 @@ blocks_in_group(struct ext2_fs *fs, uint32_t g)
   return left < fs->sb.s_blocks_per_group ? left : fs->sb.s_blocks_per_group;
 }
 
-// Take a clear bit in [from, to) of group g's block bitmap; *bit is its index.
-// 0, -ENOSPC if there is none, or -errno.
+// Take a clear bit in [from, to) of the bitmap in block `bitmap`; *bit is its index.
+// Blocks and inodes are allocated the same way. 0, -ENOSPC if none is clear, or -errno.
 static long
-take_block_bit(struct ext2_fs *fs, uint32_t g, uint32_t from, uint32_t to, uint32_t *bit)
+take_bit(struct ext2_fs *fs, uint32_t bitmap, uint32_t from, uint32_t to, uint32_t *bit)
 {
   struct ext2_buf *b;
   uint32_t i;
   long err;
 
-  err = buf_read(fs, fs->groups[g].bg_block_bitmap, &b);
+  err = buf_read(fs, bitmap, &b);
   if (err < 0)
     return err;
   i = find_clear_bit(b->data, from, to);
@@ -57,6 +57,13 @@ take_block_bit(struct ext2_fs *fs, uint32_t g, uint32_t from, uint32_t to, uint3
     return -ENOSPC;
   *bit = i;
   return 0;
+}
+
+// Take a clear bit in [from, to) of group g's block bitmap. As take_bit.
+static long
+take_block_bit(struct ext2_fs *fs, uint32_t g, uint32_t from, uint32_t to, uint32_t *bit)
+{
+  return take_bit(fs, fs->groups[g].bg_block_bitmap, from, to, bit);
 }
 
 // Allocate a block, searching from goal (0: after the last one allocated) onward,
@@ -140,29 +147,11 @@ block_free(struct ext2_fs *fs, uint32_t block)
   return 0;
 }
 
-// Take a clear bit of group g's inode bitmap at or after `from`; *bit is its index.
-// 0, -ENOSPC if there is none, or -errno.
+// Take a clear bit of group g's inode bitmap at or after `from`. As take_bit.
 static long
 take_inode_bit(struct ext2_fs *fs, uint32_t g, uint32_t from, uint32_t *bit)
 {
-  struct ext2_buf *b;
-  uint32_t to = fs->sb.s_inodes_per_group;
-  uint32_t i;
-  long err;
-
-  err = buf_read(fs, fs->groups[g].bg_inode_bitmap, &b);
-  if (err < 0)
-    return err;
-  i = find_clear_bit(b->data, from, to);
-  if (i < to) {
-    b->data[i >> 3] |= 1 << (i & 7);
-    buf_dirty(b);
-  }
-  buf_release(b);
-  if (i == to)
-    return -ENOSPC;
-  *bit = i;
-  return 0;
+  return take_bit(fs, fs->groups[g].bg_inode_bitmap, from, fs->sb.s_inodes_per_group, bit);
 }
 
 // Allocate an inode, preferring the group of inode near_ino; is_dir counts it as a
