@@ -70,11 +70,12 @@ class ElfImage:
         return self._digest
 
     def symbol_address(self, name: str) -> int | None:
-        """Address of the named symbol, or None."""
-        for start, _size, sym in self.symbols:
-            if sym == name:
-                return start
-        return None
+        """Address of the named symbol, or None (the first of that name, by address)."""
+        if not hasattr(self, "_by_name"):
+            self._by_name: dict[str, int] = {}
+            for start, _size, sym in self.symbols:
+                self._by_name.setdefault(sym, start)
+        return self._by_name.get(name)
 
 
 def read_elf(path: Path | str, name: str | None = None) -> ElfImage:
