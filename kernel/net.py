@@ -60,7 +60,11 @@ def sys_nic_send(k: Kernel, d: Domain, buf: int, length: int) -> int:
         return -Errno.EFAULT
     if not holds(d, frame_key(frame, 0)):
         return -Errno.EPERM
-    return length if k.board.nic.transmit(frame, k.board.now) else -Errno.EAGAIN
+    if not k.board.nic.transmit(frame, k.board.now):
+        return -Errno.EAGAIN
+    if k.tracer is not None:
+        k.tracer.frame(d, "send", frame, k.board.now)
+    return length
 
 
 def sys_nic_recv(k: Kernel, d: Domain, buf: int, length: int) -> int:
@@ -87,6 +91,8 @@ def nic_arrivals(k: Kernel) -> None:
         takers = [(2 * bool(b.hi) + bool(b.lo), -d.id, d) for d in k.live_domains
                   for b in d.bindings if b.covers(key)]
         d = max(takers, key=lambda t: t[:2])[2] if takers else None
+        if k.tracer is not None:
+            k.tracer.frame(d, "receive" if d and len(d.rx) < RX_QUEUE else "drop", frame, k.board.now)
         if d is None or len(d.rx) >= RX_QUEUE:
             k.nic_dropped += 1
         else:

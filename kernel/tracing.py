@@ -33,5 +33,8 @@ class Tracer:
     def device(self, d: Domain | None, device: str, what: str, start: int, end: int) -> None:
         """A device worked for d from start to end."""
 
+    def frame(self, d: Domain | None, direction: str, data: bytes, at: int) -> None:
+        """An Ethernet frame was sent by d, or received for d (None: nobody took it)."""
+
     def exited(self, d: Domain, at: int) -> None:
         """d ended."""

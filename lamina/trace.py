@@ -2,7 +2,8 @@
 
 The file opens in Perfetto UI (ui.perfetto.dev) and chrome://tracing: one track per
 domain and one for the kernel; time slices, system calls, faults and upcalls as
-slices; IPC as flow arrows from sender to receiver; disk work on a device track;
+slices; IPC as flow arrows from sender to receiver; disk work and network frames
+(described as tcpdump would) on device tracks;
 instruction and page counters. A timestamp is virtual time: 1 µs in the viewer is one
 guest instruction, so the same command always writes the same bytes.
 
@@ -19,6 +20,7 @@ from emulator.riscv import cause_from_code
 from kernel.abi import Sys
 from kernel.domain import Domain
 from kernel.tracing import Tracer
+from lamina.framedesc import describe_frame
 
 CATEGORIES = ("sched", "syscall", "fault", "ipc", "device", "counter")
 PID = 1
@@ -130,6 +132,14 @@ class ChromeTrace(Tracer):
             tid = DEVICE_TID[device]
             self._thread(tid, device)
             self._slice("device", what, tid, start, end, {"for": d.label if d else "nobody"})
+
+    def frame(self, d: Domain | None, direction: str, data: bytes, at: int) -> None:
+        if "device" in self.cats:
+            tid = DEVICE_TID["nic"]
+            self._thread(tid, "nic")
+            who = d.label if d else "nobody"
+            self._slice("device", f"{direction} {describe_frame(data)}", tid, at, at,
+                        {"for": who, "bytes": len(data)})
 
     def exited(self, d: Domain, at: int) -> None:
         self.syscall_exit(d, at)  # exit never returns: close its slice here
