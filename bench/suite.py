@@ -69,16 +69,23 @@ def time_config(config, repeat: int, tracer_factory=None, **kw) -> tuple[float, 
     return samples[len(samples) // 2], instructions
 
 
-def throughput(repeat: int, iterations: int = 2_000_000) -> Figure:
-    """Guest instructions per second with exact accounting and preemption, over raw Unicorn."""
+def throughput(repeat: int, iterations: int = 5_000_000) -> Figure:
+    """Guest instructions per second with exact accounting and preemption, over raw Unicorn.
+
+    Steady state: the rate is the difference between `spin N` and `spin 0` (instructions
+    over seconds), so the one-off costs of a run (translating the program's code afresh,
+    tearing the domain down at exit) cancel out, as they are absent from the warm raw
+    baseline. The whole run's ratio is kept in the details."""
     image = load_program("spin", quiet_options())
     uc = raw_spin_loop(image)
     raw_seconds = median_seconds(lambda: run_raw_spin_loop(uc, image, iterations), repeat=repeat)
     raw_rate = 4 * iterations / raw_seconds
     seconds, instructions = time_lamina([["spin", str(iterations)]], repeat)
-    rate = instructions / seconds
+    fixed_seconds, fixed_instructions = time_lamina([["spin", "0"]], repeat)
+    rate = (instructions - fixed_instructions) / (seconds - fixed_seconds)
     return Figure("exact-accounting throughput / raw Unicorn", rate / raw_rate, ">= 0.6",
-                  {"lamina_mips": rate / 1e6, "raw_mips": raw_rate / 1e6})
+                  {"lamina_mips": rate / 1e6, "raw_mips": raw_rate / 1e6,
+                   "whole_run_ratio": instructions / seconds / raw_rate, "run_fixed_ms": fixed_seconds * 1e3})
 
 
 def null_syscall(repeat: int, calls: int = 20_000) -> tuple[Figure, float]:

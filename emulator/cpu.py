@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from unicorn import (
     UC_ARCH_RISCV,
@@ -172,9 +172,10 @@ class Cpu:
         elif n:
             ctx.regs[n] = value & decode.XLEN_MASK
 
-    def set_context_regs(self, ctx: CpuContext, first: int, values: list[int]) -> None:
+    def set_context_regs(self, ctx: CpuContext, first: int, values: Sequence[int]) -> None:
         """Set registers x[first], x[first+1], ... of ctx, whether or not it is on the hart."""
-        values = [v & decode.XLEN_MASK for v in values]
+        # Saved registers and the trap frame are uint64 arrays: a store keeps the low 64
+        # bits, as XLEN does, with no masking here (set_reg masks for the hart).
         if ctx is not self._loaded:
             ctx.regs[first:first + len(values)] = values
         elif self._in_trap and A0 <= first and first + len(values) <= A0 + NARGS:
@@ -204,16 +205,12 @@ class Cpu:
         ctx instead (a direct switch, with no trip out of the emulator). The context
         that trapped is saved as the trap frame and resume pc leave it."""
         assert self._in_trap and self._loaded is not None
-        old = self._loaded
-        self.hooks.save_regs(self.uc, old.regs)
-        old.regs[A0:A0 + NARGS] = self.state.a
-        old.pc = self.state.resume_pc
-        self.hooks.load_regs(self.uc, ctx.regs, ctx.satp)
+        # The trap hook restores the trap frame and pc on its way out: make them ctx's.
+        self.hooks.switch_in_trap(self.uc, self._loaded.regs, ctx.regs, ctx.satp)
+        self._loaded.pc = self.state.resume_pc
+        self.state.resume_pc = ctx.pc
         self._loaded = ctx
         self._satp = ctx.satp
-        # The trap hook restores the trap frame and pc on its way out: make them ctx's.
-        self.state.a[:] = ctx.regs[A0:A0 + NARGS]
-        self.state.resume_pc = ctx.pc
 
     @property
     def loaded(self) -> CpuContext | None:

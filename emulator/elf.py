@@ -8,6 +8,7 @@ turns addresses back into `function+offset` and `file:line` (DWARF, via pyelftoo
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -153,6 +154,35 @@ def _symbols(elf: ELFFile) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
+@functools.lru_cache(maxsize=32)
+def _line_rows(raw: bytes) -> list[tuple[int, str, int, str]]:
+    """Symbolizer._load for the ELF file raw."""
+    rows: list[tuple[int, str, int, str]] = []
+    try:
+        elf = ELFFile(io.BytesIO(raw))
+        if elf.has_dwarf_info():
+            dwarf = elf.get_dwarf_info()
+            for cu in dwarf.iter_CUs():
+                lp = dwarf.line_program_for_CU(cu)
+                if lp is None:
+                    continue
+                files = lp["file_entry"]
+                unit = cu.get_top_DIE().attributes.get("DW_AT_name")
+                unit_name = unit.value.decode(errors="replace") if unit else ""
+                for entry in lp.get_entries():
+                    st = entry.state
+                    if st is None or st.end_sequence:
+                        continue
+                    index = st.file - 1 if lp.header["version"] < 5 else st.file
+                    if 0 <= index < len(files):
+                        fname = files[index].name.decode(errors="replace")
+                        rows.append((st.address, fname, st.line, unit_name))
+    except (ELFError, ValueError, KeyError, IndexError, AttributeError):
+        rows = []
+    rows.sort()
+    return rows
+
+
 class Symbolizer:
     """Address to 'file:line' from DWARF line tables, read on first use."""
 
@@ -161,31 +191,11 @@ class Symbolizer:
         self._rows: list[tuple[int, str, int, str]] | None = None
 
     def _load(self) -> list[tuple[int, str, int, str]]:
-        """(address, file, line, compilation unit) rows of every line program, sorted."""
-        rows: list[tuple[int, str, int, str]] = []
-        try:
-            elf = ELFFile(io.BytesIO(self.image.raw))
-            if elf.has_dwarf_info():
-                dwarf = elf.get_dwarf_info()
-                for cu in dwarf.iter_CUs():
-                    lp = dwarf.line_program_for_CU(cu)
-                    if lp is None:
-                        continue
-                    files = lp["file_entry"]
-                    unit = cu.get_top_DIE().attributes.get("DW_AT_name")
-                    unit_name = unit.value.decode(errors="replace") if unit else ""
-                    for entry in lp.get_entries():
-                        st = entry.state
-                        if st is None or st.end_sequence:
-                            continue
-                        index = st.file - 1 if lp.header["version"] < 5 else st.file
-                        if 0 <= index < len(files):
-                            fname = files[index].name.decode(errors="replace")
-                            rows.append((st.address, fname, st.line, unit_name))
-        except (ELFError, ValueError, KeyError, IndexError, AttributeError):
-            rows = []
-        rows.sort()
-        return rows
+        """(address, file, line, compilation unit) rows of every line program, sorted;
+        read once per program (the domains of a fork bomb share it: each death is
+        described, and parsing DWARF costs most of a second)."""
+        return _line_rows(self.image.raw)
+
 
     def _row(self, address: int) -> tuple[int, str, int, str] | None:
         """The line-table row covering address."""

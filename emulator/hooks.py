@@ -18,6 +18,7 @@ from unicorn.unicorn_py3.arch.types import uc_hook_h
 from unicorn.unicorn_py3.unicorn import uclib
 
 NARGS = 8  # a0..a7 are fetched at every trap: the system-call number and arguments
+A0_INDEX = 10  # a0 is x10
 HANDLER = ctypes.CFUNCTYPE(None)
 Registers = ctypes.c_uint64 * 32  # x0..x31 of a saved context (x0 unused)
 PRIV_MACHINE, PRIV_USER = 3, 0
@@ -84,8 +85,11 @@ class Hooks:
                               as_pointer(uclib.uc_reg_write), as_pointer(uclib.uc_ctl))
         lib.lamina_load_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers), ctypes.c_uint64]
         lib.lamina_save_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers)]
+        lib.lamina_switch_in_trap.argtypes = [ctypes.c_void_p, ctypes.POINTER(HookState), ctypes.POINTER(Registers),
+                                              ctypes.POINTER(Registers), ctypes.c_uint64]
         self._c_handler = HANDLER(self._handler)
-        self._binding = TrapBinding(self._c_handler, ctypes.pointer(self.state))
+        self._state_pointer = ctypes.pointer(self.state)
+        self._binding = TrapBinding(self._c_handler, self._state_pointer)
         self._handles = [
             _add_hook(uc, UC_HOOK_BLOCK, lib.lamina_block_hook, ctypes.addressof(self.state)),
             _add_hook(uc, UC_HOOK_INTR, lib.lamina_trap_hook, ctypes.addressof(self._binding)),
@@ -107,6 +111,27 @@ class Hooks:
             return
         for i in range(1, 32):
             uc.reg_write(UC_RISCV_REG_X0 + i, regs[i])
+        self._load_satp(uc, satp)
+
+    def switch_in_trap(self, uc: Uc, old: ctypes.Array, new: ctypes.Array, satp: int) -> None:
+        """Inside a trap: save the trapped context into old (a0..a7 from the trap frame),
+        load new's registers and satp, and make new's a0..a7 the trap frame, in one call
+        (lamina_switch_in_trap). The trap hook writes the frame back on its way out."""
+        if self.native:
+            self._lib.lamina_switch_in_trap(uc._uch, self._state_pointer, old, new, satp)
+            return
+        frame = self.state.a
+        for i in range(1, 32):
+            if A0_INDEX <= i < A0_INDEX + NARGS:
+                old[i] = frame[i - A0_INDEX]
+                frame[i - A0_INDEX] = new[i]
+            else:
+                old[i] = uc.reg_read(UC_RISCV_REG_X0 + i)
+                uc.reg_write(UC_RISCV_REG_X0 + i, new[i])
+        self._load_satp(uc, satp)
+
+    def _load_satp(self, uc: Uc, satp: int) -> None:
+        """Switch to the page table satp and flush the TLB (load_satp in hooks.c)."""
         uc.reg_write(UC_RISCV_REG_PRIV, PRIV_MACHINE)
         uc.reg_write(UC_RISCV_REG_SATP, satp)
         uc.reg_write(UC_RISCV_REG_PRIV, PRIV_USER)

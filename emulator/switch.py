@@ -9,6 +9,8 @@ The switch moves frames only when `exchange` is called (the cluster does so at e
 common time step), and always in the same order (by departure time, then port), so
 the same machines exchange the same frames at the same virtual times on every run.
 Any frame it carries can be recorded in pcap files: all of them, or one port's.
+For tests of protocols that must survive loss, `drop_every = N` makes it lose every
+Nth frame it is given (deterministically: the same frames on every run).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Switch:
         self.table: dict[bytes, int] = {}  # MAC address -> port it was last seen on
         self.taps: list[tuple[int | None, PcapWriter]] = []  # (port or None: all, writer)
         self.forwarded = self.flooded = 0
+        self.drop_every = 0  # lose every Nth frame (0: none), for loss tests
+        self.carried = self.dropped = 0
 
     def attach(self, nic: Nic) -> int:
         """Plug a NIC into the next free port; returns the port number."""
@@ -46,6 +50,10 @@ class Switch:
                    for i, f in enumerate(nic.sent_until(now))]
         leaving.sort(key=lambda x: x[:3])
         for time, port, _, data in leaving:
+            self.carried += 1
+            if self.drop_every and self.carried % self.drop_every == 0:
+                self.dropped += 1
+                continue
             self.table[data[6:12]] = port
             outs = self.destinations(data[0:6], port)
             for writer in (w for tap, w in self.taps if tap is None or tap == port or tap in outs):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kernel.ipc import IpcWait
 
 State = DomState
+EXITED = DomState.EXITED  # a plain name: alive is on the trap path
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Domain:
     @property
     def alive(self) -> bool:
         """True until the domain exits or is destroyed."""
-        return self.state != DomState.EXITED
+        return self.state is not EXITED
 
     @property
     def symbolizer(self) -> Symbolizer | None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PERM_MASK = PAGE_SIZE - 1
 
 
-@dataclass
+@dataclass(slots=True)
 class IpcWait:
     """Why a domain is blocked in IPC."""
 
@@ -67,8 +67,7 @@ def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: i
 
 def set_message(k: Kernel, d: Domain, status: int, words: tuple[int, ...], page: int) -> None:
     """Write a0 (status or sender), a1..a4 (words) and a5 (page) of d."""
-    padded = list(words) + [0] * (IPC_WORDS - len(words))
-    k.board.cpu.set_context_regs(d.context, A0, [status, *padded, page])
+    k.board.cpu.set_context_regs(d.context, A0, (status, *words, *(0,) * (IPC_WORDS - len(words)), page))
 
 
 def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
@@ -109,8 +108,9 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
     return None
 
 
-def receive(k: Kernel, d: Domain, window: int) -> int | None:
-    """Take a pending notification or the first queued call, or block waiting for one."""
+def sys_ipc_recv(k: Kernel, d: Domain, window: int) -> int | None:
+    """ipc_recv(window): take a pending notification or the first queued call, or block
+    waiting for one."""
     if window and not is_user_page(window):
         return -Errno.EINVAL
     if d.notify_bits:
@@ -125,11 +125,6 @@ def receive(k: Kernel, d: Domain, window: int) -> int | None:
             return None
     k.block(d)
     return None
-
-
-def sys_ipc_recv(k: Kernel, d: Domain, window: int) -> int | None:
-    """ipc_recv(window): wait for a call or a notification."""
-    return receive(k, d, window)
 
 
 def reply(k: Kernel, d: Domain, caller_id: int, words: tuple[int, ...], send_page: int) -> int:
@@ -166,7 +161,7 @@ def sys_ipc_reply_recv(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: 
     if result < 0:
         return result
     k.handoff = k.domains[caller]  # if the server now blocks, the caller runs at once
-    return receive(k, d, window)
+    return sys_ipc_recv(k, d, window)
 
 
 def notify(k: Kernel, target: Domain, bits: int, sender: Domain | None = None) -> None:

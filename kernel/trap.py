@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 ECALL = int(Cause.ECALL_FROM_U)
-RUNNABLE = DomState.RUNNABLE
+RUNNABLE, BLOCKED = DomState.RUNNABLE, DomState.BLOCKED
 
 
 def handle_trap(k: Kernel, d: Domain, cause: int, pc: int) -> bool:
@@ -34,7 +34,7 @@ def handle_trap(k: Kernel, d: Domain, cause: int, pc: int) -> bool:
         if tracer is not None:
             tracer.syscall_enter(d, k.board.cpu.trapframe[7], pc, k.board.now)
         dispatch_syscall(k, d)
-        if tracer is not None and d.state is not DomState.BLOCKED:
+        if tracer is not None and d.state is not BLOCKED:
             tracer.syscall_exit(d, k.board.now)
         if k.handoff is not None:
             to, k.handoff = k.handoff, None

@@ -7,6 +7,7 @@ for tables come from the FrameTable, charged to the domain that owns the space.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -30,6 +31,7 @@ from kernel.abi import USER_VA_LIMIT, Perm
 from kernel.frames import FrameKind, FrameTable
 
 _PERM_BITS = ((Perm.R, PTE_R), (Perm.W, PTE_W), (Perm.X, PTE_X))
+TABLE_PAGE = struct.Struct("<512Q")  # a page-table page: 512 little-endian PTEs
 
 
 def pte_flags(perm: Perm) -> int:
@@ -146,8 +148,7 @@ class AddressSpace:
     def _walk(self, table: int, level: int, base: int) -> Iterator[Mapping]:
         """Mappings under one table whose first address is base."""
         span = PAGE_SIZE << (9 * level)
-        for i in range(512):
-            pte = self.ram.read_u64(table + 8 * i)
+        for i, pte in enumerate(TABLE_PAGE.unpack(self.ram.read(table, PAGE_SIZE))):  # one read, not 512
             if not pte & PTE_V:
                 continue
             va = base + i * span

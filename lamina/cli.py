@@ -2,6 +2,8 @@
 
     lamina run [--stats] [--stats-json FILE] [--quantum N] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...
     lamina run --config NAME
+    lamina run                  (no program: boot configs/default.toml to the shell)
+    lamina run --forward tcp:8080:80 [--forward udp:7007:7] PROGRAM [ARGS...]   (with fsd and netd)
     lamina net [--pcap FILE] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...   (one machine each)
     lamina net --config NAME --config NAME ... [--pcap FILE]
     lamina build
@@ -29,7 +31,8 @@ from lamina.report import print_stats, stats_json
 from lamina.watch import LiveView, TeeTracer
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
-from lamina.system import RunOptions, run_config
+from lamina.hostconsole import host_stdin
+from lamina.system import RunOptions, run_config, shell_system
 
 SEPARATOR = "+"
 
@@ -78,12 +81,16 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
     run.add_argument("--max-instructions", type=positive_int, default=None, metavar="N", help="stop the machine after N guest instructions")
     run.add_argument("--no-native", action="store_true", help="use the pure-Python instruction clock (slower, same counts)")
-    run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...")
+    run.add_argument("--forward", metavar="PROTO:HOSTPORT:GUESTPORT", action="append", help="forward 127.0.0.1:HOSTPORT "
+                     "(tcp or udp) to the guest's port through the host bridge; boots fsd and netd first (lamina/hostfwd.py)")
+    run.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...; none: boot to the shell (configs/default.toml)")
 
     net = sub.add_parser("net", help="run several machines in lockstep, joined by a virtual Ethernet switch")
     net.add_argument("--pcap", metavar="FILE", type=Path, help="record every frame the switch carries (libpcap, virtual time)")
     net.add_argument("--config", metavar="NAME", action="append", help="a machine booting configs/NAME.toml (repeat for each)")
     net.add_argument("--max-time", type=positive_int, default=None, metavar="N", help="stop at virtual time N")
+    net.add_argument("--forward", metavar="PROTO:HOSTPORT:GUESTPORT", action="append",
+                     help="forward 127.0.0.1:HOSTPORT to the one machine's port through the host bridge")
     net.add_argument("program", nargs=argparse.REMAINDER, help="PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...: one machine each, "
                      "its one domain bound to the console and the whole NIC")
 
@@ -118,17 +125,28 @@ def choose_config(args: argparse.Namespace) -> SystemConfig:
         if args.program:
             raise ConfigError("command line", None, "give either --config NAME or PROGRAMs, not both")
         return load_config(args.config)
-    if not args.program:
-        raise ConfigError("command line", None, "name a program to run, e.g. 'lamina run hello world', or --config NAME")
     try:
         return config_for_programs(split_commands(args.program))
     except ValueError as err:
         raise ConfigError("command line", None, str(err)) from None
 
 
+def boot_to_shell(options: RunOptions) -> SystemConfig:
+    """The default system, init and the shell (configs/default.toml), with the host's
+    standard input as console input: all of it if piped, line by line from a terminal."""
+    piped, terminal = host_stdin()
+    options.console_input, options.console_terminal = piped, terminal
+    return shell_system(options, interactive=terminal is not None)
+
+
 def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     """lamina run: boot, run the programs, report."""
     from toolchain.build import BuildError, UnknownProgram
+
+    if args.forward:
+        from lamina.hostfwd import cmd_forward
+
+        return cmd_forward(args, stderr)
 
     profilers: list[FlameProfiler] = []
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
@@ -148,7 +166,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         if args.flame:
             attach.append(lambda kernel: profilers.append(FlameProfiler(kernel)))
         options.before_run = lambda kernel: [f(kernel) for f in attach]
-        config = choose_config(args)
+        config = choose_config(args) if args.config or args.program else boot_to_shell(options)
         if args.watch:
             with view:
                 result = run_config(config, options)
@@ -163,6 +181,9 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     except (BuildError, ElfError, LoadError, DiskError, ValueError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 1
+    except KeyboardInterrupt:
+        stderr.print("lamina run: interrupted", highlight=False)
+        return 130
     if args.stats:
         print_stats(result, stderr)
     if args.stats_json:
@@ -211,6 +232,11 @@ def cmd_net(args: argparse.Namespace, stderr: Console) -> int:
     """lamina net: boot one machine per configuration or command, run them in lockstep."""
     from lamina.cluster import run_cluster
     from toolchain.build import BuildError, UnknownProgram
+
+    if args.forward:
+        from lamina.hostfwd import cmd_forward
+
+        return cmd_forward(args, stderr)
 
     try:
         configs = net_configs(args)

@@ -15,8 +15,10 @@ cluster skips ahead to the next step in which something happens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from emulator.pcap import PcapWriter
 from emulator.switch import LATENCY, Switch
@@ -31,6 +33,18 @@ def mac_address(index: int) -> bytes:
     return bytes([2, 0, 0, 0, (index + 1) >> 8, (index + 1) & 0xFF])
 
 
+class SwitchNode(Protocol):
+    """A switch port that is not a machine (the host bridge, emulator/hostnet): stepped
+    at each step boundary, and able to block on the host when nothing else can happen."""
+
+    def step(self, now: int) -> None: ...
+    def next_event(self, now: int) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+HOST_WAIT = 0.25  # seconds a blocked cluster waits on the host before looking at done() again
+
+
 @dataclass
 class Cluster:
     """Booted machines, the switch between them, and the common virtual time."""
@@ -40,18 +54,25 @@ class Cluster:
     step: int
     now: int = 0
     pcaps: list[PcapWriter] = field(default_factory=list)
+    nodes: list[SwitchNode] = field(default_factory=list)
 
     @property
     def kernels(self) -> list[Kernel]:
         return [m.kernel for m in self.machines]
 
-    def run(self, max_time: int | None = None) -> None:
+    def run(self, max_time: int | None = None, done: Callable[[], bool] | None = None) -> None:
         """Run every machine in lockstep until none has anything left to do (nothing
-        runnable, no device event pending, no frame on its way) or max_time passes."""
-        while max_time is None or self.now < max_time:
+        runnable, no device event pending, no frame on its way), max_time passes or
+        done() says so. While only the host can bring work (a node has host sockets),
+        block on the host instead of ending: virtual time stands still meanwhile."""
+        while (max_time is None or self.now < max_time) and not (done is not None and done()):
+            for node in self.nodes:
+                node.step(self.now)
             wake = self.next_activity()
             if wake is None:
-                break
+                if not any(node.wait(HOST_WAIT) for node in self.nodes):
+                    break
+                continue
             target = max(self.now + self.step, -(-wake // self.step) * self.step)
             for k in self.kernels:
                 k.run(until=target)
@@ -68,6 +89,10 @@ class Cluster:
             if k.scheduler.has_runnable() or (nic is not None and nic.tx_pending):
                 return self.now
             event = devices.next_event(k)
+            if event is not None:
+                times.append(event)
+        for node in self.nodes:
+            event = node.next_event(self.now)
             if event is not None:
                 times.append(event)
         return min(times) if times else None

@@ -18,7 +18,8 @@ from kernel.bindings import Binding
 from kernel.domain import Domain
 from kernel.kernel import Kernel
 from kernel.tracing import Tracer
-from lamina.config import SystemConfig, config_for_programs
+from lamina.config import SystemConfig, config_for_programs, load_config
+from lamina.hostconsole import TerminalInput
 from lamina.loader import spawn
 
 
@@ -35,6 +36,7 @@ class RunOptions:
     nic_mac: bytes | None = None  # give the board a NIC with this MAC address (lamina/cluster.py)
     console_sink: Callable[[bytes], None] | None = None
     console_input: bytes | None = None  # fed to the console, then end of input
+    console_terminal: TerminalInput | None = None  # lines typed at a terminal: wait for them
     log: Callable[[str], None] | None = None
     progress: Callable[[int, int, str], None] | None = None
     tracer: Tracer | None = None  # receives the kernel's events (lamina/trace.py)
@@ -117,17 +119,79 @@ def boot_config(config: SystemConfig, options: RunOptions | None = None) -> RunR
     return result
 
 
+class HeldHaltNotice:
+    """A kernel log that holds back "machine halted" lines: with a terminal, a machine
+    whose domains all wait for console input is waiting for the person, not halted.
+    The last such line is logged only if the run really ends there."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.log = kernel.log
+        self.held: str | None = None
+        kernel.log = self
+
+    def __call__(self, line: str) -> None:
+        if line.startswith("machine halted"):
+            self.held = line
+        else:
+            self.log(line)
+
+    def release(self) -> None:
+        """The run is over: log the halt, if it ended with one."""
+        if self.held is not None:
+            self.log(self.held)
+        self.held = None
+
+
+def waits_for_terminal(kernel: Kernel, options: RunOptions) -> bool:
+    """Whether the machine stopped only because a domain waits for console input that
+    a person may still type."""
+    limit = options.max_instructions
+    return (options.console_terminal is not None and not kernel.board.console.input_closed
+            and bool(kernel.console_readers) and bool(kernel.live_domains)
+            and (limit is None or kernel.board.instructions < limit))
+
+
 def run_config(config: SystemConfig, options: RunOptions | None = None) -> RunResult:
-    """Boot the configuration and schedule until no domain can run."""
+    """Boot the configuration and schedule until no domain can run (with a terminal,
+    until none can run and no more input can come)."""
     options = options or RunOptions()
     result = boot_config(config, options)
+    kernel = result.kernel
     if options.before_run is not None:
-        options.before_run(result.kernel)
+        options.before_run(kernel)
+    halt = HeldHaltNotice(kernel) if options.console_terminal is not None else None
     try:
-        result.kernel.run(max_instructions=options.max_instructions)
+        while True:
+            kernel.run(max_instructions=options.max_instructions)
+            if options.console_terminal is None or not waits_for_terminal(kernel, options):
+                break
+            if halt is not None:
+                halt.held = None
+            options.console_terminal.wait_and_feed(kernel.board.console)
     finally:
-        result.kernel.shutdown()
+        if halt is not None:
+            halt.release()
+        kernel.shutdown()
     return result
+
+
+def shell_system(options: RunOptions, interactive: bool = False) -> SystemConfig:
+    """configs/default.toml, booting to the shell, ready to run: every program built
+    and the disk image holding them made (options.disk becomes it, unless it names
+    another image); with interactive, init tells the shell that a person types."""
+    from dataclasses import replace
+
+    from toolchain.build import build_all
+    from toolchain.diskimage import build_disk_image
+
+    config = load_config("default")
+    if options.disk is None:
+        build_dir = resolve_build_dir(options)
+        options.disk = build_disk_image(build_all(build_dir, options.progress), build_dir)
+    if interactive:
+        domains = tuple(replace(d, args=(*d.args, "-i")) if d.name == "init" else d for d in config.domains)
+        config = replace(config, domains=domains)
+    return config
 
 
 def run_programs(commands: list[list[str]], options: RunOptions | None = None) -> RunResult:

@@ -1,4 +1,5 @@
-"""The default disk image: every user program in /bin of an ext2 file system.
+"""The default disk image: every user program in /bin of an ext2 file system, and the
+web pages of userland/www in /www (httpd serves them).
 
 `lamina build` makes `<build>/disk.img` after building userland, with the Python ext2
 tool (no mkfs needed). The image is byte-identical for identical programs, and only
@@ -11,10 +12,17 @@ import hashlib
 from pathlib import Path
 
 from toolchain.ext2 import Ext2Image, MkfsOptions, make_filesystem, put_file
+from toolchain.layout import REPO_ROOT
 
 IMAGE_NAME = "disk.img"
 IMAGE_SIZE = 32 << 20
 BLOCK_SIZE = 1024
+WWW_DIR = REPO_ROOT / "userland" / "www"  # copied to /www
+
+
+def www_files() -> list[Path]:
+    """The files of userland/www (not its subdirectories), sorted."""
+    return sorted(p for p in WWW_DIR.glob("*") if p.is_file()) if WWW_DIR.is_dir() else []
 
 
 def inputs_digest(programs: dict[str, Path]) -> str:
@@ -22,6 +30,8 @@ def inputs_digest(programs: dict[str, Path]) -> str:
     h = hashlib.sha256(f"{IMAGE_SIZE}/{BLOCK_SIZE}".encode())
     for name in sorted(programs):
         h.update(name.encode() + b"\0" + programs[name].read_bytes())
+    for page in www_files():
+        h.update(b"www/" + page.name.encode() + b"\0" + page.read_bytes())
     return h.hexdigest()
 
 
@@ -39,6 +49,9 @@ def build_disk_image(programs: dict[str, Path], build_dir: Path) -> Path:
         fs.mkdir("/bin", 0o755)
         for name in sorted(programs):
             put_file(fs, programs[name], f"/bin/{name}")
+        fs.mkdir("/www", 0o755)
+        for page in www_files():
+            put_file(fs, page, f"/www/{page.name}")
     tmp.replace(image)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)

@@ -25,6 +25,7 @@
 #define REG_PRIV 191  /* UC_RISCV_REG_PRIV */
 #define CTL_TLB_FLUSH (11 | (1 << 30))  /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
 #define NARGS 8     /* a0..a7 */
+#define X_A0 10     /* a0 is x10 */
 
 struct hook_state {
     uint64_t count;        /* instructions retired so far */
@@ -72,19 +73,43 @@ void lamina_save_regs(void *uc, uint64_t *regs)
         reg_read(uc, REG_X0 + i, &regs[i]);
 }
 
-/* Context switch, second half: load x1..x31 from regs, switch to the page table satp
- * (written in M-mode: Unicorn checks CSR writes against the emulated privilege) and
- * flush the TLB, which Unicorn would otherwise keep across the change. */
-void lamina_load_regs(void *uc, const uint64_t *regs, uint64_t satp)
+/* Switch to the page table satp (written in M-mode: Unicorn checks CSR writes against
+ * the emulated privilege) and flush the TLB, which Unicorn would otherwise keep across
+ * the change. */
+static void load_satp(void *uc, uint64_t satp)
 {
     uint64_t machine = 3, user = 0;
 
-    for (int i = 1; i < 32; i++)
-        reg_write(uc, REG_X0 + i, (void *)&regs[i]);
     reg_write(uc, REG_PRIV, &machine);
     reg_write(uc, REG_SATP, &satp);
     reg_write(uc, REG_PRIV, &user);
     uc_ctl(uc, CTL_TLB_FLUSH);
+}
+
+/* Context switch, second half: load x1..x31 from regs and switch to the page table satp. */
+void lamina_load_regs(void *uc, const uint64_t *regs, uint64_t satp)
+{
+    for (int i = 1; i < 32; i++)
+        reg_write(uc, REG_X0 + i, (void *)&regs[i]);
+    load_satp(uc, satp);
+}
+
+/* A direct switch from inside a trap handler, in one call: save the trapped context into
+ * old (a0..a7 from the trap frame, which holds them now), load new's registers and page
+ * table, and make new's a0..a7 the trap frame. The hart's a0..a7 are left alone: the
+ * trap hook writes back on its way out every trap-frame register that differs. */
+void lamina_switch_in_trap(void *uc, struct hook_state *s, uint64_t *old, const uint64_t *new, uint64_t satp)
+{
+    for (int i = 1; i < 32; i++) {
+        if (i >= X_A0 && i < X_A0 + NARGS) {  /* a0..a7: in the trap frame */
+            old[i] = s->a[i - X_A0];
+            s->a[i - X_A0] = new[i];
+        } else {
+            reg_read(uc, REG_X0 + i, &old[i]);
+            reg_write(uc, REG_X0 + i, (void *)&new[i]);
+        }
+    }
+    load_satp(uc, satp);
 }
 
 /* Block hook: stop at the deadline, else charge the block about to run. */

@@ -21,6 +21,10 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* printf to file descriptor fd (userland/lib/dprintf.c; at most 511 bytes, one
+ * write): for messages on standard error, dprintf(2, ...). Bytes written or -errno. */
+int dprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int putchar(int c);
 int puts(const char *s);
 

@@ -20,4 +20,7 @@ char *strcat(char *dst, const char *src);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 
+/* What error number errnum (an E* of <lamina/abi.h>, positive) means, in words. */
+const char *strerror(int errnum);
+
 #endif /* LAMINA_STRING_H */

@@ -1,5 +1,6 @@
 /* unistd.h: processes and file descriptors, Unix style, from the library OS
- * (userland/lib/fork.c, wait.c, fd.c), built only on Lamina's kernel calls.
+ * (userland/lib/fork.c, wait.c, fd.c, exec.c, spawn.c), built only on Lamina's
+ * kernel calls.
  *
  * Unlike POSIX, calls that fail return -errno (the E* of <lamina/abi.h>) rather than
  * -1 with errno set, like the rest of Lamina's library.
@@ -53,5 +54,35 @@ long pipe(int fds[2]);
 
 /* For fork: share this process's pipes with child. 0 or -errno. */
 long fd_fork(long child);
+
+/* Replace this process's program with the executable at path (read through the file
+ * server), giving it argv (argv[0] is the program's name; argv may be NULL for none).
+ * The pid, parent, children, file server, console and descriptors (pipes included)
+ * stay; memory, the heap and the fault handler do not; stdout is flushed first.
+ * Does not return on success. On failure returns -errno with this program intact:
+ * ENOENT (no such file), EACCES (not a regular file with an execute bit), ENOEXEC
+ * (not a valid RV64 executable for Lamina: see docs/processes.md), E2BIG (more than
+ * MAX_ARGS arguments or MAX_ARG_BYTES bytes of them), ENODEV (no file server known),
+ * ENOMEM, or another error of the file server. */
+long execv(const char *path, char *const argv[]);
+
+/* A new child process running the executable at path with argv, posix_spawn-like:
+ * it inherits the file server, console and descriptors, nothing else. Returns the
+ * child's pid (wait for it with waitpid), or -errno as execv, and EAGAIN (too many
+ * children not yet waited for). */
+long spawnv(const char *path, char *const argv[]);
+
+/* For execv and spawnv: save the descriptor table in FD_SAVE_VA (<lamina/exec.h>)
+ * for the next program, or give it to child. 0 or -errno. */
+long fd_exec_save(void);
+long fd_give(long child);
+
+/* Make path (relative to the current directory, or absolute) the current directory,
+ * which fork copies and exec keeps (userland/lib/cwd.c). 0 or -errno. */
+long chdir(const char *path);
+
+/* Copy the current directory's absolute path into buf (n bytes): its length, or
+ * -ERANGE if it does not fit (unlike POSIX, which returns buf or NULL). */
+long getcwd(char *buf, size_t n);
 
 #endif /* LAMINA_UNISTD_H */

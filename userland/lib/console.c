@@ -16,10 +16,22 @@ static unsigned long buffered;  // bytes in buffer not yet written
 // descriptor 1 once a program uses file descriptors, so printf follows dup2.
 long (*console_output)(const void *buf, unsigned long len);
 
+// fd.c's start-up, if the program has fd.c: it takes back descriptors inherited
+// through an exec (or from spawnv) before the first output, so printf follows a
+// descriptor 1 redirected there. Weak: a program without descriptors has none.
+extern void fd_startup(void) __attribute__((weak));
+
 // Write len bytes of buf where buffered output goes. The count or -errno.
 static long
 write_out(const char *buf, unsigned long len)
 {
+  static int started;
+
+  if (!started) {
+    started = 1;
+    if (fd_startup)
+      fd_startup();
+  }
   if (console_output)
     return console_output(buf, len);
   return sys_console_write(buf, len);

@@ -11,51 +11,40 @@
 // Unix, where they share one). Once a program uses descriptors, printf's buffer
 // goes out through descriptor 1 (stdout_write, console.c's console_output).
 //
-// The tables are ordinary data, so fork gives the child a copy.
+// The tables (fd.h) are ordinary data, so fork gives the child a copy; across an
+// exec, and into a spawned child, they travel in a page of their own (fdsave.c).
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <lamina/fs.h>
+#include <lamina/path.h>
 #include <lamina/pipe.h>
 #include <lamina/proc.h>
 #include <lamina/syscall.h>
 #include "console.h"
+#include "fd.h"
 
-#define NOFILE 16  // descriptors per process
-#define NFILE 32  // open files per process
-#define FILE_PATH_MAX 256  // bytes of a path kept to reopen the file after a fork
-
-enum { OF_FREE, OF_CONSOLE, OF_FILE, OF_PIPE };
-
-// An open file.
-struct ofile {
-  int type;  // OF_*
-  int refs;  // descriptors naming it
-  int flags;  // O_* it was opened with
-  long owner;  // the process whose server descriptor sfd is
-  long sfd;  // the file server's descriptor
-  long offset;  // where the next read or write goes (as far as this process knows)
-  struct pipe *pipe;  // OF_PIPE: the shared page
-  int end;  // OF_PIPE: 0 the read end, 1 the write end
-  char path[FILE_PATH_MAX];
-};
-
-static struct ofile ofiles[NFILE];
-static int fdtab[NOFILE];  // 1 + index into ofiles; 0: closed
+struct ofile ofiles[NFILE];
+int fdtab[NOFILE];  // 1 + index into ofiles; 0: closed
 static int fd_ready;
+static int fd_inherited;  // whether the tables came from an exec or a spawning parent
 
 static long stdout_write(const void *buf, unsigned long len);
 
-// Set up descriptors 0, 1 and 2 on the console, on first use.
-static void
+// Set up the descriptors on first use: those an exec or a spawning parent left, or
+// else 0, 1 and 2 on the console.
+void
 fd_init(void)
 {
   if (fd_ready)
     return;
   fd_ready = 1;
   console_output = stdout_write;
+  fd_inherited = fd_restore();
+  if (fd_inherited)
+    return;
   ofiles[0].type = OF_CONSOLE;
   ofiles[0].refs = 3;
   for (int fd = 0; fd < 3; fd++)
@@ -119,6 +108,7 @@ long
 open(const char *path, int flags, int perm)
 {
   long fd = fd_free(0);
+  char abs[FILE_PATH_MAX];
   struct ofile *f;
   long sfd;
 
@@ -126,8 +116,10 @@ open(const char *path, int flags, int perm)
     return fd;
   if (proc_fsd() == 0)
     return -ENODEV;
-  if (strnlen(path, FILE_PATH_MAX) >= FILE_PATH_MAX)
-    return -ENAMETOOLONG;
+  sfd = path_resolve(path, abs, sizeof abs);  // relative to the current directory
+  if (sfd < 0)
+    return sfd;
+  path = abs;
   sfd = fs_open(proc_fsd(), path, flags, perm);
   if (sfd < 0)
     return sfd;
@@ -363,7 +355,15 @@ pipe(int fds[2])
 long
 fd_fork(long child)
 {
-  long err = pipe_fork(child);
+  int was_ready = fd_ready;
+  long err;
+
+  fd_init();
+  // Tables inherited through an exec and not yet taken back when fork copied our
+  // memory: the child's copy has none, so it gets them the way they came to us.
+  err = !was_ready && fd_inherited ? fd_give(child) : 0;
+  if (err == 0)
+    err = pipe_fork(child);
 
   for (int i = 0; i < NFILE && err == 0; i++)
     if (ofiles[i].type == OF_PIPE)

@@ -43,18 +43,42 @@ proc_set_fsd(long fsd)
     p->fsd = fsd;
 }
 
-// Take "-F ID" off the front of the arguments (argv[0] stays). Returns the new argc.
+// The network server's domain id, 0 if not known.
+long
+proc_netd(void)
+{
+  struct proc_info *p = proc_info();
+
+  return p ? p->netd : 0;
+}
+
+// Name the network server.
+void
+proc_set_netd(long netd)
+{
+  struct proc_info *p = proc_info();
+
+  if (p)
+    p->netd = netd;
+}
+
+// Take "-F ID" and "-N ID" off the front of the arguments, in either order (argv[0]
+// stays). Returns the new argc.
 int
 proc_args(int argc, char ***argv)
 {
   char **av = *argv;
 
-  if (argc >= 3 && strcmp(av[1], "-F") == 0) {
-    proc_set_fsd(atol(av[2]));
+  while (argc >= 3 && (strcmp(av[1], "-F") == 0 || strcmp(av[1], "-N") == 0)) {
+    if (av[1][1] == 'F')
+      proc_set_fsd(atol(av[2]));
+    else
+      proc_set_netd(atol(av[2]));
     av[2] = av[0];
-    *argv = av + 2;
-    return argc - 2;
+    av += 2;
+    argc -= 2;
   }
+  *argv = av;
   return argc;
 }
 

@@ -2,7 +2,8 @@
 // the ext2 file system on it, and serves the requests of other domains over IPC
 // (<lamina/fsproto.h>; clients use <lamina/fs.h>) until one asks it to shut down.
 //
-//   fsd [-v]        -v: print every request
+//   fsd [-v | -q]   -v: print every request; -q: print nothing but errors (the
+//                   booted shell's configs/default.toml, whose console is a user's)
 //
 // The server is one loop: receive a request, carry it out (userland/lib/fsserver.c on
 // the ext2 core, userland/lib/ext2/), reply. The disk works asynchronously: the
@@ -45,6 +46,7 @@ static int ndeferred;
 static int window_used[MAX_DEFERRED + 1];
 static unsigned long other_bits;  // notifications seen during disk waits, not yet handled
 static int verbose;
+static int quiet;  // -q: only errors
 
 // The address of window i.
 static uint8_t *
@@ -169,8 +171,9 @@ mount_disk(void)
     exit(1);
   }
   ext2_statfs(server.fs, &st);
-  printf("fsd: mounted ext2, %u blocks of %u bytes (%u free), %u inodes (%u free)\n", st.blocks,
-         st.block_size, st.free_blocks, st.inodes, st.free_inodes);
+  if (!quiet)
+    printf("fsd: mounted ext2, %u blocks of %u bytes (%u free), %u inodes (%u free)\n",
+           st.blocks, st.block_size, st.free_blocks, st.inodes, st.free_inodes);
 }
 
 // Close the descriptors of clients that have ended, so that files unlinked while
@@ -246,6 +249,7 @@ main(int argc, char *argv[])
   long sender;
 
   verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+  quiet = argc > 1 && strcmp(argv[1], "-q") == 0;
   mount_disk();
   console_flush();
   sender = -1;  // no call in hand yet (calls may have been kept while mounting)
@@ -268,6 +272,7 @@ main(int argc, char *argv[])
     else
       sender = ipc_recv(window(0), &msg);
   }
-  printf("fsd: unmounted, every change written back; shutting down\n");
+  if (!quiet)
+    printf("fsd: unmounted, every change written back; shutting down\n");
   return 0;
 }

@@ -10,8 +10,10 @@
  *
  * Layout above USER_STACK_TOP (after <lamina/fault.h>'s exception stack and
  * <lamina/child.h>'s scratch page):
+ *   0x40003000  EXEC_PAGE_VA    execv's trampoline (<lamina/exec.h>)
  *   0x40005000  COW_SCRATCH_VA  where the COW handler builds a page's private copy
- *   0x40006000  PROC_INFO_VA    struct proc_info
+ *   0x40006000  PROC_INFO_VA    struct proc_info (it survives an exec)
+ *   0x40007000  FD_SAVE_VA      the descriptor table across an exec (<lamina/exec.h>)
  *   0x40008000  COW_MAP_VA      the copy-on-write map: one bit per page below
  *                               USER_STACK_TOP, COW_MAP_PAGES pages, each mapped
  *                               only once a bit in it is set
@@ -32,6 +34,9 @@
 /* Children a process can have forked and not yet waited for. */
 #define PROC_MAX_CHILDREN 64
 
+/* Bytes of the current directory's path, with its NUL (userland/lib/cwd.c). */
+#define PROC_CWD_MAX 256
+
 /* A child this process killed: destroyed domains leave no status, so how it ended
  * (a <sys/wait.h> status) is remembered here until wait reports it. */
 struct proc_killed {
@@ -49,6 +54,8 @@ struct proc_info {
   unsigned char cow_map_present[COW_MAP_PAGES];  /* which COW map pages are mapped */
   long children[PROC_MAX_CHILDREN];  /* forked and not yet waited for; 0: free */
   struct proc_killed killed[PROC_MAX_CHILDREN];
+  char cwd[PROC_CWD_MAX];  /* the current directory (cwd.c); "" means "/" */
+  long netd;  /* the network server's domain id, 0 if unknown (<lamina/net.h>) */
 };
 
 /* This process's record, mapping and initialising it on first use; NULL if the
@@ -59,8 +66,13 @@ struct proc_info *proc_info(void);
 long proc_fsd(void);
 void proc_set_fsd(long fsd);
 
+/* The network server's domain id (0 if not known), and setting it. */
+long proc_netd(void);
+void proc_set_netd(long netd);
+
 /* Take the library's own arguments off the front of argv: "-F ID" names the file
- * server (in a configuration, "-F @fsd"). Returns the new argc; *argv moves on. */
+ * server (in a configuration, "-F @fsd"), "-N ID" the network server ("-N @netd");
+ * either or both, in any order. Returns the new argc; *argv moves on. */
 int proc_args(int argc, char ***argv);
 
 /* Pages copied by copy-on-write faults in this process so far. */

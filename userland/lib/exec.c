@@ -1,0 +1,137 @@
+// exec.c: execv, replacing this process's program with one read from the file
+// service (see <unistd.h>, docs/processes.md).
+//
+// image.c builds the new program in the staging area; nothing of the running one has
+// changed when that fails, so every error returns with the old image intact. Then
+// execv writes the plan for the rest into the exec page (<lamina/exec.h>) and jumps
+// to the trampoline there, which unmaps the old image, moves the staged pages into
+// place and starts the new program with fault_return: the point of no return.
+//
+// What survives, as POSIX has it: the pid and parent (the domain is the same), the
+// children and file server (the process record, above the stack), the bindings
+// (the kernel's), pipes (their pages, above the stack) and the descriptor table,
+// which fd.c saves in FD_SAVE_VA for the new program's library to take back. What
+// does not: the old text, data, heap and stack, the fault handler, and the
+// copy-on-write map with its counters (the pages it marked are gone).
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <lamina/exec.h>
+#include <lamina/proc.h>
+#include <lamina/syscall.h>
+#include "image.h"
+
+extern char _end[];  // end of bss, defined by userland/user.ld
+
+_Static_assert(sizeof(struct exec_page) <= PAGE_SIZE, "the exec page is one page");
+_Static_assert(sizeof(((struct proc_info *)0)->cow_map_present) == sizeof(unsigned long),
+               "the COW map's presence bytes are reset with one word store");
+
+// The most operations plan_ops writes: seven, one per segment, two more.
+#define PLAN_MAX_OPS (7 + IMAGE_MAX_SEGMENTS + 2)
+_Static_assert(PLAN_MAX_OPS < EXEC_MAX_OPS, "the plan fits the exec page, with EXEC_OP_END");
+
+// Append operation (kind, lo, hi, arg) to pg's list, after the *n already there,
+// and end the list after it.
+static void
+add_op(struct exec_page *pg, int *n, unsigned long kind, unsigned long lo, unsigned long hi, unsigned long arg)
+{
+  pg->ops[*n] = (struct exec_op){kind, lo, hi, arg};
+  (*n)++;
+  pg->ops[*n].kind = EXEC_OP_END;
+}
+
+// The end of this program's memory below the stack: the first unmapped page past
+// the image, where the heap ends (as fork.c finds it).
+static unsigned long
+old_image_end(void)
+{
+  unsigned long va = ((unsigned long)_end + PAGE_SIZE - 1) & ~(unsigned long)(PAGE_SIZE - 1);
+
+  while (va < STACK_BOTTOM && sys_page_query(0, (void *)va) != -ENOENT)
+    va += PAGE_SIZE;
+  return va;
+}
+
+// The exec page, mapped (read, write and execute) if it is not yet, with a fresh
+// copy of the trampoline. NULL if it cannot be mapped.
+static struct exec_page *
+exec_page(void)
+{
+  struct exec_page *pg = (struct exec_page *)EXEC_PAGE_VA;
+  unsigned long size = (unsigned long)(exec_trampoline_end - (char *)exec_trampoline);
+
+  if (sys_page_query(0, pg) == -ENOENT && sys_page_alloc(0, pg, 1, PERM_R | PERM_W | PERM_X) < 0)
+    return NULL;
+  if (size > sizeof pg->code)
+    return NULL;  // cannot happen with exec.S as it is
+  memcpy(pg->code, (void *)exec_trampoline, size);
+  __asm__ volatile("fence.i" ::: "memory");  // the copy is code now
+  return pg;
+}
+
+// The registers the new program starts with, as the boot loader sets them: pc =
+// the entry point, sp = a1 = the argv array, a0 = argc, all others 0.
+static void
+plan_entry(struct exec_page *pg, const struct image *im)
+{
+  memset(&pg->entry, 0, sizeof pg->entry);
+  pg->entry.x[2] = im->sp;
+  pg->entry.x[10] = (unsigned long)im->argc;
+  pg->entry.x[11] = im->sp;
+  pg->entry.pc = im->entry;
+}
+
+// The trampoline's work, in order: drop the fault handler (its code is about to go),
+// forget the copy-on-write state, unmap the old image, heap and stack, move the new
+// pages in, and start the new program.
+static void
+plan_ops(struct exec_page *pg, const struct image *im, struct proc_info *p)
+{
+  int n = 0;
+
+  add_op(pg, &n, EXEC_OP_CALL, SYS_SET_FAULT_HANDLER, 0, 0);
+  add_op(pg, &n, EXEC_OP_STORE, (unsigned long)&p->cow_copies, 0, 0);
+  add_op(pg, &n, EXEC_OP_STORE, (unsigned long)&p->cow_marked, 0, 0);
+  add_op(pg, &n, EXEC_OP_STORE, (unsigned long)p->cow_map_present, 0, 0);
+  add_op(pg, &n, EXEC_OP_UNMAP, COW_MAP_VA, COW_MAP_VA + COW_MAP_PAGES * PAGE_SIZE, 0);
+  add_op(pg, &n, EXEC_OP_UNMAP, PAGE_SIZE, old_image_end(), 0);
+  add_op(pg, &n, EXEC_OP_UNMAP, STACK_BOTTOM, USER_STACK_TOP, 0);
+  for (int i = 0; i < im->nseg; i++)
+    add_op(pg, &n, EXEC_OP_MOVE, segment_start(&im->seg[i]), segment_end(&im->seg[i]),
+           (unsigned long)im->seg[i].perm);
+  add_op(pg, &n, EXEC_OP_MOVE, STACK_BOTTOM, USER_STACK_TOP, PERM_R | PERM_W);
+  add_op(pg, &n, EXEC_OP_CALL, SYS_FAULT_RETURN, (unsigned long)&pg->entry, 0);
+}
+
+// Replace this process's program with the executable at path; see <unistd.h>.
+long
+execv(const char *path, char *const argv[])
+{
+  struct proc_info *p = proc_info();
+  struct exec_page *pg;
+  struct image im;
+  long err;
+
+  if (p == NULL)
+    return -ENOMEM;
+  err = image_load(path, argv, &im);
+  if (err < 0)
+    return err;
+  pg = exec_page();
+  if (pg == NULL)
+    err = -ENOMEM;
+  if (err == 0) {
+    console_flush();  // what this program printed goes out before the new one starts
+    err = fd_exec_save();
+  }
+  if (err < 0) {
+    image_unstage(&im);
+    return err;
+  }
+  plan_ops(pg, &im, p);
+  plan_entry(pg, &im);
+  ((void (*)(struct exec_op *))pg->code)(pg->ops);
+  return -EFAULT;  // not reached: the trampoline never returns
+}
