@@ -17,6 +17,7 @@ A thread and a queue work the same on Linux, macOS and Windows (no termios, no f
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -29,11 +30,19 @@ from emulator.console import Console
 POLL_SECONDS = 0.2
 
 
+# The most bytes the reader thread takes in one read (a terminal gives one line).
+READ_SIZE = 4096
+
+
 class TerminalInput:
-    """Lines typed at a terminal, read by a daemon thread, handed over on demand."""
+    """Lines typed at a terminal, read by a daemon thread, handed over on demand. The
+    thread reads the file descriptor itself (os.read), not a Python file object: a
+    thread blocked inside a buffered reader holds its lock, and the interpreter would
+    abort at exit waiting for it."""
 
     def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
+        self._stream = stream  # held, so that it is not closed while the thread reads
+        self._fd = stream.fileno()
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self._thread = threading.Thread(target=self._read, name="lamina-console-input", daemon=True)
         self._thread.start()
@@ -41,10 +50,10 @@ class TerminalInput:
     def _read(self) -> None:
         """The thread: queue each line as it is typed; None at end of input (Ctrl-D)."""
         try:
-            for line in iter(self._stream.readline, b""):
-                self._lines.put(line)
-        except (OSError, ValueError):
-            pass  # the stream was closed under us: treat it as the end of input
+            while data := os.read(self._fd, READ_SIZE):
+                self._lines.put(data)
+        except OSError:
+            pass  # the descriptor was closed under us: treat it as the end of input
         self._lines.put(None)
 
     def wait_and_feed(self, console: Console) -> None:

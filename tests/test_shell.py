@@ -255,3 +255,39 @@ def test_cli_runs_piped_commands_and_exits_0_with_a_clean_image(disk_image: Path
     assert done.returncode == 0
     assert read_back(image, "/greeting") == b"hello\n"
     assert_clean(image)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the pty module is POSIX-only")
+def test_cli_on_a_terminal_prompts_waits_for_lines_and_exits_with_the_shells_status(
+        disk_image: Path, tmp_path: Path) -> None:
+    import pty
+    import select
+    import time
+
+    image = tmp_path / "disk.img"
+    shutil.copyfile(disk_image, image)
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: lamina run on the pseudo-terminal
+        os.execv(sys.executable, [sys.executable, "-m", "lamina.cli", "run", "--disk", str(image)])
+    seen = bytearray()
+
+    def until(text: bytes) -> None:
+        """Read the terminal until text has appeared (the test's only use of real time)."""
+        deadline = time.monotonic() + 60
+        while text not in seen and time.monotonic() < deadline:
+            if select.select([terminal], [], [], 0.5)[0]:
+                try:
+                    seen.extend(os.read(terminal, 4096))
+                except OSError:
+                    break
+
+    until(b"$ ")
+    os.write(terminal, b"echo typed > f; cat f\n")
+    until(b"typed\r\n$ ")
+    os.write(terminal, b"exit 5\n")
+    until(b"\0")  # to the end
+    _, status = os.waitpid(pid, 0)
+    assert b"typed\r\n$ " in seen and b"Error" not in seen
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5
+    assert read_back(image, "/f") == b"typed\n"
+    assert_clean(image)

@@ -2,10 +2,10 @@
 //
 //   forkbomb [PAGES]
 //
-// The bomb is a child of this program: every process of it forks as fast as it can,
-// children included, until fork fails (the subtree's page quota is full, or it has
-// as many children as the library allows), and then waits forever, holding its
-// pages, as a real bomb's processes would. A process whose copy-on-write fault finds
+// The bomb is a child of this program: every process of it forks BRANCHING children
+// as fast as it can, children included, or until fork fails (the subtree's page quota
+// is full), and then waits forever, holding its pages, as a real bomb's processes
+// would. A process whose copy-on-write fault finds
 // no frame is killed by the kernel (status 139). This program looks at the bomb every
 // WATCH_PERIOD instructions of virtual time; once it has stopped growing, it prints
 // how many processes it reached and ends it (kill ends a process and all its
@@ -23,17 +23,28 @@
 #include <lamina/syscall.h>
 
 #define WATCH_PERIOD 2000000  // instructions between looks at the bomb
+// Children each bomb process forks: growth is exponential all the same, and a fork
+// that succeeds only because a child just died of a failed copy-on-write fault
+// (freeing its frames) cannot repeat without end.
+#define BRANCHING 3
 // Ids the scan may find unused in a row: the bomb's failed forks use up ids too.
 #define SCAN_GAP 1024
 
-// The bomb itself: fork until fork fails, then hold on forever.
+// The bomb itself: fork BRANCHING times (each child does the same) or until fork
+// fails, then hold on forever.
 static void
 explode(void)
 {
   struct ipc_msg msg;
+  long pid;
 
-  while (fork() >= 0)
-    ;
+  for (int i = 0; i < BRANCHING; i++) {
+    pid = fork();
+    if (pid < 0)
+      break;
+    if (pid == 0)
+      i = -1;  // the child starts its own round of forks
+  }
   for (;;)
     ipc_recv(NULL, &msg);  // nobody calls: this process only holds its pages
 }
@@ -54,6 +65,30 @@ count_bomb(long bomb)
     gap = 0;
     if (di.state != DOM_STATE_EXITED)
       n++;
+  }
+  return n;
+}
+
+// End every process that is this one's child now: the bomb, and bomb processes that
+// came to it when their own parents died of a fault (the kernel moves children up).
+// Returns how many were ended.
+static long
+end_children(long from)
+{
+  long me = getpid(), n = 0;
+  struct domain_info di;
+  int gap = 0, status;
+
+  for (long id = from; gap < SCAN_GAP; id++) {
+    if (sys_domain_info(id, &di) < 0) {
+      gap++;
+      continue;
+    }
+    gap = 0;
+    if ((long)di.parent == me && kill(id, SIGKILL) == 0) {
+      waitpid(id, &status, 0);  // kill left its status for wait
+      n++;
+    }
   }
   return n;
 }
@@ -86,10 +121,11 @@ main(int argc, char *argv[])
     nap();
   }
   printf("forkbomb: the bomb stopped growing at %ld processes; ending it\n", now);
-  err = kill(bomb, SIGKILL);
-  if (err < 0 || waitpid(bomb, &status, 0) != bomb) {
-    dprintf(2, "forkbomb: cannot end the bomb: %s\n", strerror((int)-err));
+  if (end_children(bomb) == 0) {
+    dprintf(2, "forkbomb: cannot end the bomb\n");
     return 1;
   }
+  while (wait(&status) > 0)  // bomb processes that died by themselves
+    ;
   return 0;
 }

@@ -21,7 +21,9 @@
 // Pages init keeps out of the shell's quota, so a shell that fills its own (a fork
 // bomb) cannot starve init of the frames it needs to reap and shut down.
 #define INIT_RESERVE 64
-#define SCAN_GAP 32
+// Ids the scan for leftover processes may find unused in a row (failed forks use up
+// ids too, so a fork bomb leaves long gaps).
+#define SCAN_GAP 1024
 
 // Start the shell as a child, within a quota that leaves init its reserve. Its pid
 // or -errno.

@@ -6,9 +6,9 @@
 //   sh [-i] [-c COMMANDS]
 //
 // -i: prompt with "$ " and announce background jobs (init passes it when a person is
-// typing); -c: run COMMANDS instead of reading input. Built in: cd, pwd, exit, wait,
-// kill (only an ancestor may end a process, so kill must be the shell's to end its
-// jobs). Every job runs under a page quota that leaves the shell a reserve, so a
+// typing); -c: run COMMANDS instead of reading input. Built in (userland/lib/shjobs.c,
+// with the table of background jobs): cd, pwd, exit, wait, kill (only an ancestor may
+// end a process, so kill must be the shell's to end its jobs). Every job runs under a page quota that leaves the shell a reserve, so a
 // fork bomb fills its own quota and not the shell's.
 
 #include <fcntl.h>
@@ -20,33 +20,15 @@
 #include <sys/wait.h>
 #include <lamina/path.h>
 #include <lamina/proc.h>
+#include <lamina/shjobs.h>
 #include <lamina/shparse.h>
 #include <lamina/syscall.h>
 
 #define SH_RESERVE 256  // pages of the shell's quota no job may take
-#define MAX_JOBS 32
 #define ARENA_SIZE 4096  // expanded words of one pipeline
 
-// A background job: its last process, and how it ended once reaped.
-struct job {
-  long pid;  // 0: free slot
-  int done;
-  int status;  // a <sys/wait.h> status, once done
-};
-
-static struct job jobs[MAX_JOBS];
-static int interactive;
-static int last_status;  // $?
-static long last_background;  // $!
 static char arena[ARENA_SIZE];
 static size_t arena_used;
-
-// The shell's $? for a <sys/wait.h> status: the exit code, or 128 + the signal.
-static int
-status_code(int status)
-{
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
 
 // Expand word (with SH_EXPAND marks) into the arena. The expansion, or NULL if the
 // arena is full.
@@ -62,11 +44,11 @@ expand(const char *word)
     if (*p == SH_EXPAND) {
       p++;
       if (*p == '?')
-        snprintf(piece, sizeof piece, "%d", last_status);
+        snprintf(piece, sizeof piece, "%d", sh_state.last_status);
       else if (*p == '$')
         snprintf(piece, sizeof piece, "%ld", getpid());
-      else if (last_background > 0)
-        snprintf(piece, sizeof piece, "%ld", last_background);
+      else if (sh_state.last_background > 0)
+        snprintf(piece, sizeof piece, "%ld", sh_state.last_background);
       else
         piece[0] = '\0';
     } else {
@@ -155,165 +137,6 @@ exec_command(char *argv[])
   _exit(err == -ENOENT ? 127 : 126);
 }
 
-// A free slot of the job table (the oldest finished one if every slot is taken).
-static struct job *
-job_slot(void)
-{
-  for (int i = 0; i < MAX_JOBS; i++)
-    if (jobs[i].pid == 0)
-      return &jobs[i];
-  for (int i = 0; i < MAX_JOBS; i++)
-    if (jobs[i].done)
-      return &jobs[i];
-  return NULL;
-}
-
-// The job whose process is pid, or NULL.
-static struct job *
-job_find(long pid)
-{
-  if (pid <= 0)
-    return NULL;
-  for (int i = 0; i < MAX_JOBS; i++)
-    if (jobs[i].pid == pid)
-      return &jobs[i];
-  return NULL;
-}
-
-// Reap every child that has ended without waiting; jobs among them are marked done
-// (and announced when interactive).
-static void
-reap_jobs(void)
-{
-  struct job *j;
-  int status;
-  long pid;
-
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    j = job_find(pid);
-    if (j == NULL)
-      continue;  // an earlier process of a background pipeline
-    j->done = 1;
-    j->status = status;
-    if (interactive)
-      dprintf(2, "[%ld] done, status %d\n", pid, status_code(status));
-  }
-}
-
-// Wait for job j to end and forget it; its status code.
-static int
-wait_job(struct job *j)
-{
-  int status;
-
-  if (!j->done && waitpid(j->pid, &status, 0) == j->pid)
-    j->status = status;
-  j->pid = 0;
-  return status_code(j->status);
-}
-
-// The builtins: cd [DIR], pwd, exit [N], wait [PID], kill [-SIG] PID...
-static int
-builtin_cd(int argc, char *argv[])
-{
-  long err = chdir(argc > 1 ? argv[1] : "/");
-
-  if (err < 0) {
-    dprintf(2, "sh: cd: %s: %s\n", argv[1], strerror((int)-err));
-    return 1;
-  }
-  return 0;
-}
-
-static int
-builtin_pwd(int argc, char *argv[])
-{
-  char dir[PROC_CWD_MAX];
-
-  (void)argc, (void)argv;
-  getcwd(dir, sizeof dir);
-  printf("%s\n", dir);
-  return 0;
-}
-
-static int
-builtin_exit(int argc, char *argv[])
-{
-  char *end;
-  long code = argc > 1 ? strtol(argv[1], &end, 10) : last_status;
-
-  if (argc > 1 && (*argv[1] == '\0' || *end != '\0')) {
-    dprintf(2, "sh: exit: %s: a number is needed\n", argv[1]);
-    code = 2;
-  }
-  exit((int)(code & 0xff));
-}
-
-static int
-builtin_wait(int argc, char *argv[])
-{
-  struct job *j;
-  int code = 0;
-
-  if (argc == 1) {  // every job; the status is 0, as POSIX says
-    for (int i = 0; i < MAX_JOBS; i++)
-      if (jobs[i].pid != 0)
-        wait_job(&jobs[i]);
-    return 0;
-  }
-  for (int i = 1; i < argc; i++) {
-    j = job_find(atol(argv[i]));
-    if (j == NULL || atol(argv[i]) <= 0) {
-      dprintf(2, "sh: wait: %s: not a job of this shell\n", argv[i]);
-      code = 127;
-      continue;
-    }
-    code = wait_job(j);
-  }
-  return code;
-}
-
-static int
-builtin_kill(int argc, char *argv[])
-{
-  int sig = SIGTERM, first = 1, code = 0;
-  long err;
-
-  if (argc > 1 && argv[1][0] == '-') {
-    sig = strcmp(argv[1], "-KILL") == 0 ? SIGKILL : atoi(argv[1] + 1);
-    first = 2;
-  }
-  if (first >= argc || sig <= 0) {
-    dprintf(2, "usage: kill [-9 | -SIGNAL] PID...\n");
-    return 2;
-  }
-  for (int i = first; i < argc; i++) {
-    err = kill(atol(argv[i]), sig);
-    if (err < 0) {
-      dprintf(2, "sh: kill: %s: %s\n", argv[i], strerror((int)-err));
-      code = 1;
-    }
-  }
-  return code;
-}
-
-static const struct {
-  const char *name;
-  int (*run)(int argc, char *argv[]);
-} builtins[] = {
-    {"cd", builtin_cd}, {"pwd", builtin_pwd}, {"exit", builtin_exit},
-    {"wait", builtin_wait}, {"kill", builtin_kill},
-};
-
-// The builtin called name, or -1.
-static int
-builtin_index(const char *name)
-{
-  for (int i = 0; i < (int)(sizeof builtins / sizeof builtins[0]); i++)
-    if (strcmp(builtins[i].name, name) == 0)
-      return i;
-  return -1;
-}
 
 // Run a builtin in the shell itself, its redirections undone afterwards. Its status.
 static int
@@ -324,7 +147,7 @@ run_builtin_here(int b, struct sh_command *c)
   for (int fd = 0; fd < 3; fd++)
     saved[fd] = (int)dup(fd);
   if (redirect(c) == 0)
-    code = builtins[b].run(c->argc, c->argv);
+    code = sh_builtin_run(b, c->argc, c->argv);
   console_flush();
   for (int fd = 0; fd < 3; fd++) {
     if (saved[fd] >= 0) {
@@ -356,9 +179,9 @@ child(struct sh_command *c, int in, int out, int spare)
     _exit(1);
   if (c->argc == 0)
     _exit(0);  // only redirections: the files are made, nothing runs
-  b = builtin_index(c->argv[0]);
+  b = sh_builtin_index(c->argv[0]);
   if (b >= 0)
-    exit(builtins[b].run(c->argc, c->argv));
+    exit(sh_builtin_run(b, c->argc, c->argv));
   exec_command(c->argv);
 }
 
@@ -412,30 +235,28 @@ static int
 run_pipeline(struct sh_pipeline *pl)
 {
   long pids[SH_MAX_CMDS];
-  struct job *j;
   int b, n, status = 0;
 
   if (expand_pipeline(pl) < 0) {
     dprintf(2, "sh: words too long after expansion\n");
     return 2;
   }
-  b = pl->cmds[0].argc > 0 ? builtin_index(pl->cmds[0].argv[0]) : -1;
+  b = pl->cmds[0].argc > 0 ? sh_builtin_index(pl->cmds[0].argv[0]) : -1;
   if (pl->ncmds == 1 && !pl->background && b >= 0)
     return run_builtin_here(b, &pl->cmds[0]);
   n = start_pipeline(pl, pids);
   if (n == 0)
     return 1;
   if (pl->background) {
-    last_background = pids[n - 1];
-    if ((j = job_slot()) != NULL)
-      *j = (struct job){pids[n - 1], 0, 0};
-    if (interactive)
+    sh_state.last_background = pids[n - 1];
+    sh_job_add(pids[n - 1]);
+    if (sh_state.interactive)
       dprintf(2, "[%ld]\n", pids[n - 1]);
     return 0;
   }
   for (int i = 0; i < n; i++)
     waitpid(pids[i], i == n - 1 ? &status : NULL, 0);
-  return n < pl->ncmds ? 1 : status_code(status);
+  return n < pl->ncmds ? 1 : sh_status_code(status);
 }
 
 // Run one line of input, updating $?.
@@ -447,14 +268,14 @@ run_line(const char *text)
 
   if (sh_parse(text, &line, err, sizeof err) < 0) {
     dprintf(2, "sh: %s\n", err);
-    last_status = 2;
+    sh_state.last_status = 2;
     return;
   }
   for (int i = 0; i < line.npipelines; i++) {
     struct sh_pipeline *pl = &line.pipelines[i];
-    if ((pl->link == SH_IF_OK && last_status != 0) || (pl->link == SH_IF_FAILED && last_status == 0))
+    if ((pl->link == SH_IF_OK && sh_state.last_status != 0) || (pl->link == SH_IF_FAILED && sh_state.last_status == 0))
       continue;
-    last_status = run_pipeline(pl);
+    sh_state.last_status = run_pipeline(pl);
   }
 }
 
@@ -495,28 +316,28 @@ main(int argc, char *argv[])
   argc = proc_args(argc, &argv);
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-i") == 0) {
-      interactive = 1;
+      sh_state.interactive = 1;
     } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
       run_line(argv[i + 1]);
-      return last_status;
+      return sh_state.last_status;
     } else {
       dprintf(2, "usage: sh [-i] [-c COMMANDS]\n");
       return 2;
     }
   }
   for (;;) {
-    reap_jobs();
-    if (interactive)
+    sh_reap_jobs();
+    if (sh_state.interactive)
       write(STDERR_FILENO, "$ ", 2);
     len = read_line(line, sizeof line);
     if (len == -1)
       break;
     if (len == -2) {
       dprintf(2, "sh: line too long (at most %d bytes)\n", SH_LINE_MAX - 1);
-      last_status = 2;
+      sh_state.last_status = 2;
       continue;
     }
     run_line(line);
   }
-  return last_status;
+  return sh_state.last_status;
 }
