@@ -50,6 +50,7 @@ class Sys(IntEnum):
     NIC_SEND = 30  # nic_send(buf, len) -> len: transmit one Ethernet frame; needs a NIC binding
     NIC_RECV = 31  # nic_recv(buf, len) -> frame length, -EAGAIN if none; Notify.NIC on arrival
     NIC_INFO = 32  # nic_info() -> the NIC's MAC address as a 48-bit number
+    DOMAIN_NAME = 33  # domain_name(dom, name) -> 0: dom is called name (exec and spawn name their program)
 
 
 class DomState(IntEnum):
@@ -156,14 +157,16 @@ USER_STACK_TOP = 0x4000_0000
 USER_STACK_PAGES = 16
 USER_VA_LIMIT = 1 << 38  # first address past the Sv39 user half
 
-# Structures passed through memory: (C type, field) in order, all 64-bit.
+DOMAIN_NAME_MAX = 15  # longest domain name, without its NUL
+
+# Structures passed through memory: (C type, field) in order, no padding needed.
 STRUCTS: dict[str, list[tuple[str, str]]] = {
     "user_regs": [("uint64_t", "x[32]"), ("uint64_t", "pc")],
     "fault_frame": [("uint64_t", "x[32]"), ("uint64_t", "pc"), ("uint64_t", "cause"),
                     ("uint64_t", "tval"), ("uint64_t", "pad")],
     "domain_info": [("uint64_t", f) for f in (
         "id", "parent", "state", "exit_status", "instructions", "crossings",
-        "syscalls", "faults", "pages", "page_quota", "share")],
+        "syscalls", "faults", "pages", "page_quota", "share")] + [("char", f"name[{DOMAIN_NAME_MAX + 1}]")],
 }
 
 MAX_ARGS = 32  # most argv entries the kernel copies into a new domain

@@ -66,6 +66,7 @@ class Kernel:
         self._dma_tags = 0
         self.shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # loader's: (program, va) -> (frame, serial)
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests
+        self.find_program: Callable[[str], ElfImage | None] = lambda name: None  # the loader's, for symbols
         self.tracer: Tracer | None = None
         self.reschedule_pending = False
         self._slice_start = 0

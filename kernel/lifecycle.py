@@ -12,15 +12,16 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0
-from kernel.abi import DomState, Errno, Sys
+from kernel.abi import DOMAIN_NAME_MAX, DomState, Errno, Sys
 from kernel.sched import MAX_SHARE
 
 if TYPE_CHECKING:
+    from emulator.elf import ElfImage
     from kernel.domain import Domain
     from kernel.kernel import Kernel
 
 USER_REGS = struct.Struct("<33Q")
-DOMAIN_INFO = struct.Struct("<11Q")
+DOMAIN_INFO = struct.Struct(f"<11Q{DOMAIN_NAME_MAX + 1}s")
 
 
 def sys_domain_create(k: Kernel, d: Domain) -> int:
@@ -90,7 +91,7 @@ def sys_domain_info(k: Kernel, d: Domain, dom: int, info: int) -> int:
     data = DOMAIN_INFO.pack(
         target.id, target.parent.id if target.parent else 0, int(target.state), status,
         s.instructions, s.crossings, s.syscalls, s.faults, target.subtree_pages,
-        target.page_quota, target.share,
+        target.page_quota, target.share, target.name.encode()[:DOMAIN_NAME_MAX],
     )
     if not d.space.copy_out(info, data):
         return -Errno.EFAULT
@@ -122,6 +123,42 @@ def sys_cap_grant(k: Kernel, d: Domain, target_id: int, recipient_id: int) -> in
     return 0
 
 
+def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
+    """domain_name(dom, name): dom is called by the NUL-terminated name at `name` (1 to
+    DOMAIN_NAME_MAX printable characters) in logs, traces and domain_info. Its pcs are then
+    described with the symbols of the built program of that name, if that program's
+    text is what dom has mapped (the kernel never trusts a name for symbols)."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    text = read_name(d, name)
+    if isinstance(text, Errno):
+        return -text
+    image = k.find_program(text)
+    target.name, target._symbolizer = text, None
+    target.image = image if image is not None and runs_image(target, image) else None
+    return 0
+
+
+def read_name(d: Domain, va: int) -> str | Errno:
+    """The name at va in d's memory, or why it is not one."""
+    raw = bytearray()
+    while (byte := d.space.copy_in(va + len(raw), 1)) != b"\0":
+        if byte is None:
+            return Errno.EFAULT
+        if len(raw) == DOMAIN_NAME_MAX:
+            return Errno.ENAMETOOLONG
+        raw += byte
+    text = raw.decode("ascii", "replace")
+    return text if text.isprintable() and text.isascii() and text else Errno.EINVAL
+
+
+def runs_image(d: Domain, image: ElfImage) -> bool:
+    """True if d maps, at the first executable segment's address, that segment's bytes."""
+    seg = next((s for s in image.segments if s.executable), None)
+    return seg is not None and d.space.copy_in(seg.vaddr, len(seg.data)) == seg.data
+
+
 SYSCALLS = {
     Sys.DOMAIN_CREATE: sys_domain_create,
     Sys.DOMAIN_SET_REGS: sys_domain_set_regs,
@@ -130,4 +167,5 @@ SYSCALLS = {
     Sys.DOMAIN_INFO: sys_domain_info,
     Sys.SET_SHARE: sys_set_share,
     Sys.CAP_GRANT: sys_cap_grant,
+    Sys.DOMAIN_NAME: sys_domain_name,
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from emulator.board import Board, BoardConfig
-from emulator.elf import ElfImage, read_elf
+from emulator.elf import ElfError, ElfImage, read_elf
 from kernel.bindings import Binding
 from kernel.domain import Domain
 from kernel.kernel import Kernel
@@ -73,6 +73,28 @@ def load_program(name: str, options: RunOptions) -> ElfImage:
     return read_elf(path, name)
 
 
+def built_program_finder(options: RunOptions) -> Callable[[str], ElfImage | None]:
+    """The kernel's find_program: a program already built, by name (None if there is
+    none, or it is not a valid executable). Never builds: it is asked inside a system
+    call, when a process names the program it exec'd."""
+    from toolchain.layout import BuildTree
+
+    build = BuildTree(resolve_build_dir(options))
+    cache: dict[str, ElfImage | None] = {}
+
+    def find(name: str) -> ElfImage | None:
+        if "/" in name or "\\" in name or name.startswith("."):
+            return None  # a name, never a path out of the build's bin directory
+        if name not in cache:
+            path = build.binary(name)
+            try:
+                cache[name] = read_elf(path, name) if path.is_file() else None
+            except ElfError:
+                cache[name] = None
+        return cache[name]
+    return find
+
+
 def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
     """A board built as the configuration says, with a kernel and no domains yet."""
     native_cache = resolve_build_dir(options) / "host" if options.native else None
@@ -88,6 +110,7 @@ def power_on(config: SystemConfig, options: RunOptions) -> Kernel:
     quantum = options.quantum or config.quantum
     kernel = Kernel(board, quantum=quantum, log=options.log) if options.log else Kernel(board, quantum=quantum)
     kernel.tracer = options.tracer
+    kernel.find_program = built_program_finder(options)
     return kernel
 
 

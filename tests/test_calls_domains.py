@@ -1,5 +1,5 @@
 """The domain calls from the guest: domain_create (exofork), domain_set_regs,
-domain_set_state, domain_destroy, domain_info, set_share, cap_grant, and exit, yield
+domain_set_state, domain_destroy, domain_info, domain_name, set_share, cap_grant, and exit, yield
 and getid, each for success and for every error it documents (docs/abi.md).
 
 The programs exofork, domcalls and capdemo make the calls and print each result as a
@@ -17,7 +17,7 @@ from reported import reported
 
 AUTHORITY_CALLS = ["page_alloc", "page_query", "page_map_into", "page_map_from", "page_unmap",
                    "set_quota", "set_share", "set_fault_handler", "domain_set_regs",
-                   "domain_set_state", "bind_grant", "cap_grant"]
+                   "domain_set_state", "domain_name", "bind_grant", "cap_grant"]
 
 
 def finished(command: str):
@@ -257,3 +257,32 @@ def test_cap_grant_naming_an_unknown_domain_is_esrch(dom, case):
 
 def test_a_child_cannot_grant_authority_over_its_parent(dom):
     assert dom["cap_grant.over_parent_status"] == Errno.EPERM  # the child exits with -result
+
+
+# --- domain_name -----------------------------------------------------------------------
+
+def test_a_domain_is_born_with_its_programs_name_and_a_child_inherits_it(dom):
+    assert dom["name.booted_as_domcalls"] == 1
+    assert dom["name.child_inherits"] == 1
+
+
+def test_domain_name_renames_self_or_a_child_and_domain_info_reads_it_back(dom):
+    assert dom["name.child"] == 0 and dom["name.child_reads_back"] == 1
+    assert dom["name.longest"] == 0 and dom["name.longest_reads_back"] == 1
+    assert dom["name.back"] == 0
+
+
+@pytest.mark.parametrize("case, errno", [("too_long", Errno.ENAMETOOLONG), ("empty", Errno.EINVAL),
+                                         ("unprintable", Errno.EINVAL), ("null_pointer", Errno.EFAULT),
+                                         ("no_such_domain", Errno.ESRCH)])
+def test_domain_name_errors(dom, case, errno):
+    assert dom[f"name.{case}"] == -errno
+    assert dom["name.unchanged_by_errors"] == 1
+
+
+def test_a_name_does_not_lend_another_programs_symbols():
+    r = run("domcalls impostor")
+    [line] = [x for x in r.log if "killed" in x]
+    assert "(hello)" in line  # the name is what the domain asked for...
+    assert "hello.c" not in line and "<" not in line  # ...but its pc is described by nothing
+

@@ -173,14 +173,28 @@ def test_kill_ends_a_background_job_and_wait_shows_the_signal(sh, signal: str, s
     assert s.lines == [str(status)]  # 128 + SIGTERM or SIGKILL; sleep never printed
 
 
-def test_ps_lists_init_the_file_server_the_shell_and_itself(sh) -> None:
+def test_ps_lists_init_the_file_server_the_shell_and_itself_by_name(sh) -> None:
     s = sh("ps\n")
     rows = {int(f[0]): f for f in (line.split() for line in s.lines[1:])}
-    assert s.lines[0].split() == ["PID", "PPID", "STATE", "PAGES", "INSTRUCTIONS"]
-    assert rows[1][1] == "0" and rows[2][1] == "0"  # init and fsd, booted by the kernel
-    assert rows[3][1] == "1"  # the shell, init's child
-    me = [f for f in rows.values() if f[-1] == "(ps)"]
+    assert s.lines[0].split() == ["PID", "PPID", "STATE", "PAGES", "INSTRUCTIONS", "COMMAND"]
+    assert rows[1][1] == "0" and rows[1][-1] == "init"  # booted by the kernel
+    assert rows[2][1] == "0" and rows[2][-1] == "fsd"
+    assert rows[3][1] == "1" and rows[3][-1] == "sh"  # init's child, after exec
+    me = [f for f in rows.values() if f[-1] == "ps"]
     assert len(me) == 1 and me[0][1] == "3" and me[0][2] == "runnable"
+
+
+def test_a_program_that_only_uses_printf_follows_a_redirected_stdout(sh) -> None:
+    s = sh("ps | grep init\nhello > h; wc -l < h\n")
+    assert [line.split()[-1] for line in s.lines[:-1]] == ["init"]
+    assert s.lines[-1].strip() == "3"
+
+
+def test_a_fault_after_exec_names_the_new_program_and_its_source_line(sh) -> None:
+    s = sh("nullderef\necho $?\n")
+    [line] = [x for x in s.log if "killed" in x]
+    assert "(nullderef)" in line and "nullderef.c:" in line and "<main+" in line
+    assert s.lines[-1] == "139"
 
 
 def bomb_size(s: Session) -> int:

@@ -39,7 +39,7 @@ _TRAILING_COMMENT = re.compile(r"^\s*([A-Z_][A-Z0-9_]*)\s*(?::[^=]*)?=\s*[^#]*#\
 _SPECIAL_PREFIXES = {"Errno": ""}
 
 # Sizes of the C types kernel/abi.py may use in STRUCTS.
-_C_TYPE_SIZES = {"uint64_t": 8, "int64_t": 8}
+_C_TYPE_SIZES = {"uint64_t": 8, "int64_t": 8, "char": 1}
 
 # A system call after which the kernel never returns to the caller.
 _NORETURN_CALLS = {"EXIT"}

@@ -16,10 +16,11 @@ static unsigned long buffered;  // bytes in buffer not yet written
 // descriptor 1 once a program uses file descriptors, so printf follows dup2.
 long (*console_output)(const void *buf, unsigned long len);
 
-// fd.c's start-up, if the program has fd.c: it takes back descriptors inherited
-// through an exec (or from spawnv) before the first output, so printf follows a
-// descriptor 1 redirected there. Weak: a program without descriptors has none.
-extern void fd_startup(void) __attribute__((weak));
+// fd.c's start-up: it takes back descriptors inherited through an exec (or from
+// spawnv) before the first output, so printf follows a descriptor 1 redirected
+// there. Every program that prints needs it, even one that never names a
+// descriptor itself: `ps | grep x` redirects ps's printf, not ps's own code.
+void fd_startup(void);
 
 // Write len bytes of buf where buffered output goes. The count or -errno.
 static long
@@ -29,8 +30,7 @@ write_out(const char *buf, unsigned long len)
 
   if (!started) {
     started = 1;
-    if (fd_startup)
-      fd_startup();
+    fd_startup();
   }
   if (console_output)
     return console_output(buf, len);

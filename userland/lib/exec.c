@@ -28,8 +28,8 @@ _Static_assert(sizeof(struct exec_page) <= PAGE_SIZE, "the exec page is one page
 _Static_assert(sizeof(((struct proc_info *)0)->cow_map_present) == sizeof(unsigned long),
                "the COW map's presence bytes are reset with one word store");
 
-// The most operations plan_ops writes: seven, one per segment, two more.
-#define PLAN_MAX_OPS (7 + IMAGE_MAX_SEGMENTS + 2)
+// The most operations plan_ops writes: seven, one per segment, three more.
+#define PLAN_MAX_OPS (7 + IMAGE_MAX_SEGMENTS + 3)
 _Static_assert(PLAN_MAX_OPS < EXEC_MAX_OPS, "the plan fits the exec page, with EXEC_OP_END");
 
 // Append operation (kind, lo, hi, arg) to pg's list, after the *n already there,
@@ -85,7 +85,8 @@ plan_entry(struct exec_page *pg, const struct image *im)
 
 // The trampoline's work, in order: drop the fault handler (its code is about to go),
 // forget the copy-on-write state, unmap the old image, heap and stack, move the new
-// pages in, and start the new program.
+// pages in, give the process the new program's name (the kernel checks the text
+// before it describes pcs with that program's symbols), and start it.
 static void
 plan_ops(struct exec_page *pg, const struct image *im, struct proc_info *p)
 {
@@ -102,6 +103,8 @@ plan_ops(struct exec_page *pg, const struct image *im, struct proc_info *p)
     add_op(pg, &n, EXEC_OP_MOVE, segment_start(&im->seg[i]), segment_end(&im->seg[i]),
            (unsigned long)im->seg[i].perm);
   add_op(pg, &n, EXEC_OP_MOVE, STACK_BOTTOM, USER_STACK_TOP, PERM_R | PERM_W);
+  memcpy(pg->name, im->name, sizeof pg->name);
+  add_op(pg, &n, EXEC_OP_CALL, SYS_DOMAIN_NAME, 0, (unsigned long)pg->name);
   add_op(pg, &n, EXEC_OP_CALL, SYS_FAULT_RETURN, (unsigned long)&pg->entry, 0);
 }
 

@@ -297,6 +297,21 @@ image_unstage(const struct image *im)
     unstage_range(STACK_BOTTOM, USER_STACK_TOP);
 }
 
+// The name a process running path is called by (sys_domain_name): the path's last
+// part, cut to DOMAIN_NAME_MAX characters, anything unprintable made '?'.
+static void
+image_name(const char *path, char *name)
+{
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  int n = 0;
+
+  for (; base[n] != '\0' && n < DOMAIN_NAME_MAX; n++)
+    name[n] = (base[n] > ' ' && base[n] < 127) ? base[n] : '?';
+  if (n == 0)
+    name[n++] = '?';
+  name[n] = '\0';
+}
+
 // Load path with argv into the staging area; see image.h.
 long
 image_load(const char *path, char *const argv[], struct image *im)
@@ -304,6 +319,7 @@ image_load(const char *path, char *const argv[], struct image *im)
   long err;
 
   memset(im, 0, sizeof *im);
+  image_name(path, im->name);
   err = image_open(path, im);
   if (err < 0)
     return err;

@@ -26,6 +26,7 @@ struct image {
   unsigned long entry;  // where it starts
   int nseg;
   struct segment seg[IMAGE_MAX_SEGMENTS];
+  char name[DOMAIN_NAME_MAX + 1];  // what the process is called: path's last part
   long argc;
   unsigned long sp;  // the stack pointer at entry: the argv array
   int staged_segments;  // how many of seg[] have pages in the staging area

@@ -150,6 +150,8 @@ spawnv(const char *path, char *const argv[])
   if (err >= 0)
     err = spawn_regs(child, &im);
   if (err >= 0)
+    err = sys_domain_name(child, im.name);
+  if (err >= 0)
     err = sys_domain_set_state(child, DOM_STATE_RUNNABLE);
   image_unstage(&im);
   if (err < 0) {

@@ -54,6 +54,7 @@ try_domain_calls(long dom, int destroy)
                                                     (void *)(USER_STACK_TOP + 2 * PAGE_SIZE)));
   report("domain_set_regs", sys_domain_set_regs(dom, &regs));
   report("domain_set_state", sys_domain_set_state(dom, DOM_STATE_STOPPED));
+  report("domain_name", sys_domain_name(dom, "renamed"));
   report("bind_grant", sys_bind_grant(dom, DEVICE_CONSOLE, 0, 0));
   report("cap_grant", sys_cap_grant(dom, sys_getid()));
   if (destroy)

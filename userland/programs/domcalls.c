@@ -251,6 +251,44 @@ orphan(long parent)
   return 0;
 }
 
+// domain_name: on itself, on a child, and its errors; domain_info reads the name back.
+static void
+names(void)
+{
+  long child = sys_domain_create();
+  char longest[DOMAIN_NAME_MAX + 1], too_long[DOMAIN_NAME_MAX + 2];
+
+  if (child == 0)
+    exit(0);  // never started
+  memset(longest, 'x', DOMAIN_NAME_MAX);
+  longest[DOMAIN_NAME_MAX] = '\0';
+  memset(too_long, 'y', DOMAIN_NAME_MAX + 1);
+  too_long[DOMAIN_NAME_MAX + 1] = '\0';
+  report("name.booted_as_domcalls", strcmp(domain_info_of(0).name, "domcalls") == 0);
+  report("name.child_inherits", strcmp(domain_info_of(child).name, "domcalls") == 0);
+  report("name.child", sys_domain_name(child, "kid"));
+  report("name.child_reads_back", strcmp(domain_info_of(child).name, "kid") == 0);
+  report("name.longest", sys_domain_name(0, longest));
+  report("name.longest_reads_back", strcmp(domain_info_of(0).name, longest) == 0);
+  report("name.too_long", sys_domain_name(0, too_long));
+  report("name.empty", sys_domain_name(0, ""));
+  report("name.unprintable", sys_domain_name(0, "a\tb"));
+  report("name.null_pointer", sys_domain_name(0, NULL));
+  report("name.no_such_domain", sys_domain_name(999, "x"));
+  report("name.unchanged_by_errors", strcmp(domain_info_of(0).name, longest) == 0);
+  report("name.back", sys_domain_name(0, "domcalls"));
+  sys_domain_destroy(child);
+}
+
+// Name itself after another program, then fault: the kernel must not describe the
+// pc with that program's symbols, since its text is not what this domain runs.
+static int
+impostor(void)
+{
+  sys_domain_name(0, "hello");
+  return *(volatile int *)0;
+}
+
 // Start a child with the console and exit at once.
 static int
 leave_an_orphan(void)
@@ -267,7 +305,10 @@ main(int argc, char *argv[])
 {
   if (argc > 1 && strcmp(argv[1], "orphan") == 0)
     return leave_an_orphan();
+  if (argc > 1 && strcmp(argv[1], "impostor") == 0)
+    return impostor();
   trivial_calls();
+  names();
   fresh_child();
   running_child();
   blocked_then_exited_child();

@@ -2,12 +2,12 @@
 //
 //   ps
 //
-//     PID  PPID STATE     PAGES    INSTRUCTIONS
-//       1     0 blocked      31          210384
+//     PID  PPID STATE     PAGES    INSTRUCTIONS COMMAND
+//       1     0 blocked      31          210384 fsd
 //
 // domain_info needs no authority, so every domain is listed, servers included. The
-// kernel keeps no program names and ps cannot read another process's memory, so
-// names are not shown. Ids are never reused: ps looks at every id up to its own and
+// name is the kernel's: the program a domain was booted with, or the one exec or
+// spawn last loaded into it (sys_domain_name). Ids are never reused: ps looks at every id up to its own and
 // then on until 32 unused ids in a row (every later domain was created after it).
 
 #include <stdio.h>
@@ -35,16 +35,16 @@ main(void)
   struct domain_info di;
   int gap = 0;
 
-  printf("%5s %5s %-9s %6s %15s\n", "PID", "PPID", "STATE", "PAGES", "INSTRUCTIONS");
+  printf("%5s %5s %-9s %6s %15s %s\n", "PID", "PPID", "STATE", "PAGES", "INSTRUCTIONS", "COMMAND");
   for (long id = 1; id <= me || gap < SCAN_GAP; id++) {
     if (sys_domain_info(id, &di) < 0) {
       gap++;
       continue;
     }
     gap = 0;
-    printf("%5lu %5lu %-9s %6lu %15lu%s\n", (unsigned long)di.id, (unsigned long)di.parent,
-           state_name(di.state), (unsigned long)di.pages, (unsigned long)di.instructions,
-           id == me ? " (ps)" : "");
+    di.name[DOMAIN_NAME_MAX] = '\0';  // the kernel ends it; no harm in being sure
+    printf("%5lu %5lu %-9s %6lu %15lu %s\n", (unsigned long)di.id, (unsigned long)di.parent,
+           state_name(di.state), (unsigned long)di.pages, (unsigned long)di.instructions, di.name);
   }
   return 0;
 }

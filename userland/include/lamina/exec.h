@@ -50,13 +50,14 @@ struct exec_op {
   unsigned long arg;
 };
 
-#define EXEC_MAX_OPS ((PAGE_SIZE - EXEC_CODE_BYTES - sizeof(struct fault_frame)) / sizeof(struct exec_op))
+#define EXEC_MAX_OPS ((PAGE_SIZE - EXEC_CODE_BYTES - sizeof(struct fault_frame) - (DOMAIN_NAME_MAX + 1)) / sizeof(struct exec_op))
 
 /* The exec page. */
 struct exec_page {
   unsigned int code[EXEC_CODE_BYTES / 4];  /* a copy of exec_trampoline */
   struct fault_frame entry;  /* the registers the new program starts with */
   struct exec_op ops[EXEC_MAX_OPS];
+  char name[DOMAIN_NAME_MAX + 1];  /* the new program's, for sys_domain_name */
 };
 
 /* The trampoline (exec.S): called with the operations, never returns. Not called

@@ -54,8 +54,12 @@ long sys_domain_set_state(long dom, long state);
 /* Destroy dom and all its descendants. 0 or -errno. */
 long sys_domain_destroy(long dom);
 
-/* Fill *info with dom's state and counters. 0 or -errno. */
+/* Fill *info with dom's state, counters and name. 0 or -errno. */
 long sys_domain_info(long dom, struct domain_info *info);
+
+/* Call dom by name (1 to DOMAIN_NAME_MAX printable characters) from now on; exec
+ * and spawn name the program they load. 0 or -errno. */
+long sys_domain_name(long dom, const char *name);
 
 /* Make faults in dom run entry on the exception stack ending at xstack_top. 0 or -errno. */
 long sys_set_fault_handler(long dom, void (*entry)(void), void *xstack_top);
