@@ -33,7 +33,7 @@ def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int)
     if op == DiskOp.FLUSH:
         if not any(b.device == Device.DISK for b in d.bindings):
             return -Errno.EPERM
-        tag = k.next_dma_tag()
+        tag = next(k.dma_tags)
         k.dma_owner[tag] = (d.id, [])
         disk.submit(op, 0, 0, [], tag, k.board.now)
         return 0
@@ -46,7 +46,7 @@ def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int)
     pieces = d.space.pieces(va, length, need)
     if pieces is None:
         return -Errno.EFAULT
-    tag = k.next_dma_tag()
+    tag = next(k.dma_tags)
     for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
         k.frames.add_mapper(pa, KERNEL, tag)  # pinned until the request completes
     k.dma_owner[tag] = (d.id, pieces)

@@ -98,11 +98,8 @@ class Domain:
 
     def describe_pc(self, pc: int) -> str:
         """pc with symbol and source line, when the program has them."""
-        if self.image is None:
-            return f"{pc:#x}"
-        if self._symbolizer is None:
-            self._symbolizer = Symbolizer(self.image)
-        return self._symbolizer.describe(pc)
+        symbolizer = self.symbolizer
+        return symbolizer.describe(pc) if symbolizer else f"{pc:#x}"
 
     def ancestors(self) -> list[Domain]:
         """Parent, grandparent, ... up to a domain the kernel booted."""

@@ -8,6 +8,7 @@ and waking, ending and destroying domains.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 from typing import Callable
@@ -63,16 +64,16 @@ class Kernel:
         self.until: int | None = None  # run() stops at this virtual time (a cluster's step)
         self.nic_dropped = 0  # arriving frames no filter took, or that found a full queue
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
-        self._dma_tags = 0
+        self.dma_tags = itertools.count(1)  # fresh tags for DMA requests
         self.shared_pages: dict[tuple[str, int], tuple[int, int]] = {}  # loader's: (program, va) -> (frame, serial)
         self.after_syscall: Callable[[Domain], None] | None = None  # a hook for tests
         self.find_program: Callable[[str], ElfImage | None] = lambda name: None  # the loader's, for symbols
         self.tracer: Tracer | None = None
         self.reschedule_pending = False
-        self._slice_start = 0
+        self.slice_start = 0  # instruction count at which the current slice began
         self._slice_began = 0
         self.handoff: Domain | None = None  # set by IPC: who should run if the caller blocks
-        self._next_id = 1
+        self.next_domain_id = 1  # ids are never reused
         board.cpu.trap_handler = self._on_trap
 
     # --- domains and their resources ----------------------------------------------------
@@ -80,8 +81,8 @@ class Kernel:
     def create_domain(self, name: str, argv: list[str], image: ElfImage | None,
                       parent: Domain | None, page_quota: int = DEFAULT_PAGE_QUOTA) -> Domain:
         """A stopped domain with an empty address space, placed in the domain tree."""
-        did = self._next_id
-        self._next_id += 1
+        did = self.next_domain_id
+        self.next_domain_id += 1
         space = AddressSpace(self.frames, did)
         d = Domain(did, name, list(argv), space, CpuContext(None, 0, 0), image, parent=parent,
                    page_quota=parent.page_quota if parent else page_quota)
@@ -91,21 +92,6 @@ class Kernel:
         self.domains[did] = d
         space.allocate_root()
         return d
-
-    @property
-    def next_domain_id(self) -> int:
-        """The id the next domain created will get (ids are never reused)."""
-        return self._next_id
-
-    @property
-    def slice_start(self) -> int:
-        """Instruction count at which the current slice began."""
-        return self._slice_start
-
-    def next_dma_tag(self) -> int:
-        """A fresh tag for a DMA request."""
-        self._dma_tags += 1
-        return self._dma_tags
 
     def _on_charge(self, owner: int, delta: int) -> None:
         """Frame-table callback: owner's charge changed; keep subtree totals and peaks."""
@@ -210,13 +196,9 @@ class Kernel:
         """Someone else can run now: a slice stretched by ALONE_QUANTA ends with its
         current quantum."""
         clock = self.board.cpu.clock
-        elapsed = clock.count - self._slice_start
-        boundary = self._slice_start + max(1, -(-elapsed // self.quantum)) * self.quantum
+        elapsed = clock.count - self.slice_start
+        boundary = self.slice_start + max(1, -(-elapsed // self.quantum)) * self.quantum
         clock.set_deadline(min(clock.deadline, boundary))
-
-    def request_reschedule(self) -> None:
-        """The running domain gives up the CPU at the end of the current trap."""
-        self.reschedule_pending = True
 
     def _on_trap(self, cause: int, pc: int) -> bool:
         """The board's trap vector: scause and sepc of a trap taken by the running domain."""
@@ -261,12 +243,12 @@ class Kernel:
 
     def _begin_slice(self) -> None:
         """Start charging instructions to the current domain."""
-        self._slice_start = self.board.cpu.clock.count
+        self.slice_start = self.board.cpu.clock.count
         self._slice_began = self.board.now
 
     def _end_slice(self, d: Domain) -> None:
         """Charge d for the instructions since its slice began."""
-        used = self.board.cpu.clock.count - self._slice_start
+        used = self.board.cpu.clock.count - self.slice_start
         if self.tracer is not None:
             self.tracer.slice(d, self._slice_began, self.board.now)
         d.stats.instructions += used
@@ -321,8 +303,7 @@ class Kernel:
                 break
         blocked = [x for x in self.live_domains if x.state == DomState.BLOCKED]
         if blocked and max_instructions is None and until is None:
-            names = ", ".join(x.label for x in blocked)
-            self.log(f"machine halted: no domain can run; blocked: {names}")
+            self.log(f"machine halted: no domain can run; blocked: {', '.join(x.label for x in blocked)}")
 
     def shutdown(self) -> None:
         """Power the board off; devices flush what they hold to the host."""

@@ -134,23 +134,20 @@ def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
     text = read_name(d, name)
     if isinstance(text, Errno):
         return -text
-    image = k.find_program(text)
-    target.name, target._symbolizer = text, None
+    target.name, target._symbolizer, image = text, None, k.find_program(text)
     target.image = image if image is not None and runs_image(target, image) else None
     return 0
 
 
 def read_name(d: Domain, va: int) -> str | Errno:
     """The name at va in d's memory, or why it is not one."""
-    raw = bytearray()
-    while (byte := d.space.copy_in(va + len(raw), 1)) != b"\0":
-        if byte is None:
-            return Errno.EFAULT
-        if len(raw) == DOMAIN_NAME_MAX:
-            return Errno.ENAMETOOLONG
+    raw = b""
+    while (byte := d.space.copy_in(va + len(raw), 1)) not in (None, b"\0") and len(raw) <= DOMAIN_NAME_MAX:
         raw += byte
-    text = raw.decode("ascii", "replace")
-    return text if text.isprintable() and text.isascii() and text else Errno.EINVAL
+    if byte is None or len(raw) > DOMAIN_NAME_MAX:
+        return Errno.EFAULT if byte is None else Errno.ENAMETOOLONG
+    text = raw.decode("latin-1")
+    return text if text.isascii() and text.isprintable() and text else Errno.EINVAL
 
 
 def runs_image(d: Domain, image: ElfImage) -> bool:

@@ -28,13 +28,18 @@ def sys_exit(k: Kernel, d: Domain, status: int) -> None:
 
 def sys_yield(k: Kernel, d: Domain) -> int:
     """yield(): give the rest of this quantum to the next runnable domain."""
-    k.request_reschedule()
+    k.reschedule_pending = True  # give up the CPU at the end of this trap
     return 0
 
 
 def sys_getid(k: Kernel, d: Domain) -> int:
     """getid(): the caller's domain id. Also the cheapest call: the null syscall."""
     return d.id
+
+
+def sys_unknown(k: Kernel, d: Domain) -> int:
+    """What a number no system call has gets: -ENOSYS."""
+    return -Errno.ENOSYS
 
 
 SYSCALLS: dict[int, Handler] = {
@@ -57,11 +62,7 @@ TABLE = {num: (h, len(inspect.signature(h).parameters) - 2) for num, h in SYSCAL
 def dispatch_syscall(k: Kernel, d: Domain) -> None:
     """Run the system call the domain asked for in a7 and put its result in a0."""
     frame = k.board.cpu.trapframe  # a0..a7 as saved at trap entry
-    entry = TABLE.get(frame[7])
-    if entry is None:
-        frame[0] = -Errno.ENOSYS
-        return
-    handler, nargs = entry
+    handler, nargs = TABLE.get(frame[7], (sys_unknown, 0))
     result = handler(k, d, *frame[:nargs]) if nargs else handler(k, d)
     if result is not None:
         frame[0] = result

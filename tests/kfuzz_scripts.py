@@ -19,7 +19,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import CONSOLE_WRITE_MAX, NOTIFY_USER_SHIFT, USER_VA_LIMIT, Sys
+from kernel.abi import CONSOLE_WRITE_MAX, NOTIFY_USER_SHIFT, STRUCTS, USER_VA_LIMIT, Sys
 
 KFUZZ_SOURCE = Path(__file__).resolve().parent.parent / "userland" / "programs" / "kfuzz.c"
 # The interpreter's protocol (argument kinds, pseudo-ops, limits), read from its source.
@@ -137,6 +137,9 @@ NPAGES = pool((6, lits(1, 1, 2, 3)), (1, lits(0, 8, 600, 5000, (1 << 16) + 1, 1 
 BUF = ks("K_BUF", 0, 8, 3, 500)
 OUT_PTR = pool((4, BUF), (2, pages(0)), (1, ks("K_PROG", 1 << 12)), (1, BAD_VAS))  # the kernel writes there
 IN_PTR = pool((4, BUF), (2, pages(0)), (1, PROG_PAGES), (1, BAD_VAS))  # the kernel reads there
+# A name for domain_name: where domain_info into the buffer's start leaves one (after
+# its 64-bit fields).
+NAME_PTR = pool((4, ks("K_BUF", 8 * (len(STRUCTS["domain_info"]) - 1))), (2, BUF), (1, PROG_PAGES), (1, BAD_VAS))
 WORD = lits(0, 1, 7, -1, 1 << 63, 0x1234_5678_9ABC_DEF0, 0xFFFF_FFFF, 1 << 32)
 SEND_PAGE = pool((4, lits(0)), (4, pages(1, 3, 5, 7, 2, 0)), (1, ks("K_PROG", 5, 2 << 12 | 3, 1 << 12 | 1)),
                  (1, BAD_VAS))
@@ -196,7 +199,7 @@ CALL_TABLE = [
     (3, S.DOMAIN_SET_STATE, (DOMAIN, lits(1, 1, 0, 2, 3, 99, -1))),
     (3, S.DOMAIN_DESTROY, (DOMAIN,)),
     (2, S.DOMAIN_INFO, (DOMAIN, OUT_PTR)),
-    (2, S.DOMAIN_NAME, (DOMAIN, IN_PTR)),
+    (2, S.DOMAIN_NAME, (DOMAIN, NAME_PTR)),
     (2, S.SET_FAULT_HANDLER, (DOMAIN, HANDLER_ENTRY, XSTACK_TOP)),
     (1, S.FAULT_RETURN, (pool((5, BAD_VAS), (1, ks("K_BUF"))),)),
     (6, S.IPC_CALL, (CALLEE, AGENT_CALL, AGENT_ARG, AGENT_ARG, AGENT_ARG, SEND_PAGE, WINDOW)),
