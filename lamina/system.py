@@ -207,7 +207,11 @@ def shell_system(options: RunOptions, interactive: bool = False) -> SystemConfig
     from toolchain.build import build_all
     from toolchain.diskimage import build_disk_image
 
+    from lamina.cluster import mac_address
+
     config = load_config("default")
+    if options.nic_mac is None:  # netd's network card: machine 0 of a cluster, 10.0.0.1
+        options.nic_mac = mac_address(0)
     if options.disk is None:
         build_dir = resolve_build_dir(options)
         options.disk = build_disk_image(build_all(build_dir, options.progress), build_dir)

@@ -175,13 +175,13 @@ def test_kill_ends_a_background_job_and_wait_shows_the_signal(sh, signal: str, s
 
 def test_ps_lists_init_the_file_server_the_shell_and_itself_by_name(sh) -> None:
     s = sh("ps\n")
-    rows = {int(f[0]): f for f in (line.split() for line in s.lines[1:])}
+    rows = {f[-1]: f for f in (line.split() for line in s.lines[1:])}
     assert s.lines[0].split() == ["PID", "PPID", "STATE", "PAGES", "INSTRUCTIONS", "COMMAND"]
-    assert rows[1][1] == "0" and rows[1][-1] == "init"  # booted by the kernel
-    assert rows[2][1] == "0" and rows[2][-1] == "fsd"
-    assert rows[3][1] == "1" and rows[3][-1] == "sh"  # init's child, after exec
-    me = [f for f in rows.values() if f[-1] == "ps"]
-    assert len(me) == 1 and me[0][1] == "3" and me[0][2] == "runnable"
+    assert sorted(rows) == ["fsd", "init", "netd", "ps", "sh"]
+    assert rows["init"][:2] == ["1", "0"]  # booted first, by the kernel
+    assert rows["fsd"][1] == rows["netd"][1] == "0"  # servers booted by the kernel
+    assert rows["sh"][1] == "1"  # init's child, after exec
+    assert rows["ps"][1] == rows["sh"][0] and rows["ps"][2] == "runnable"
 
 
 def test_a_program_that_only_uses_printf_follows_a_redirected_stdout(sh) -> None:

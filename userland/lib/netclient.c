@@ -312,3 +312,10 @@ inet_format(uint32_t ip, char *buf)
   *p = '\0';
   return buf;
 }
+
+// See <lamina/net.h>.
+long
+net_halt(void)
+{
+  return call(NET_HALT, 0, 0, 0, 0, NULL);
+}

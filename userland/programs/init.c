@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <lamina/fs.h>
+#include <lamina/net.h>
 #include <lamina/proc.h>
 #include <lamina/syscall.h>
 
@@ -103,5 +104,7 @@ main(int argc, char *argv[])
   err = fs_shutdown(proc_fsd());
   if (err < 0)
     dprintf(2, "init: file server shutdown: %s\n", strerror((int)-err));
+  if (proc_netd() != 0 && (err = net_halt()) < 0)
+    dprintf(2, "init: network server halt: %s\n", strerror((int)-err));
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -106,6 +106,8 @@ main(int argc, char *argv[])
         sys_ipc_reply(sender, reply[0], reply[1], 0, 0, 0);
       else if (win >= 0)
         window_used[win] = 1;
+      if (net_halted)
+        return 0;  // open connections end with the machine, as on a power-off
     }
     next = net_timers();
     if (next != armed) {

@@ -55,6 +55,9 @@ long net_stats(uint64_t *counters);
 const char *net_stat_name(int i);
 /* Our IPv4 address (and MAC address in *mac if not NULL). */
 long net_info(uint64_t *mac);
+
+/* Tell netd to end (init does, as the machine shuts down). 0 or -errno. */
+long net_halt(void);
 /* What the socket calls' error err (negative) means, in words. */
 const char *net_strerror(long err);
 /* Parse dotted-quad text ("10.0.0.2") into *ip: 0, or -EINVAL. */

@@ -35,6 +35,7 @@
  *   NET_PING      ip       seq | size<<16 timeout                       payload bytes echoed (waits)
  *   NET_STATS                                                 counters  NET_NSTATS
  *   NET_INFO                                                            our IPv4 address
+ *   NET_HALT                                                            0, then netd ends
  *
  * "Waits": netd does not answer until the request can complete (or fails); it never
  * blocks itself, it remembers the caller and replies later. With flags =
@@ -63,6 +64,7 @@
 #define NET_PING 13
 #define NET_STATS 14
 #define NET_INFO 15
+#define NET_HALT 16  /* the machine is shutting down (init): answer, then end */
 
 /* Socket types (NET_SOCKET's w[1]). */
 #define SOCK_STREAM 1  /* TCP */

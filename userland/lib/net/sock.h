@@ -91,6 +91,9 @@ extern struct sock net_socks[NET_SOCKETS];
 /* sockets.c: the requests. Returns 1 with reply[0..1] filled if the request is
  * answered now, 0 if it waits (netd must keep the window). */
 int sock_request(long client, const unsigned long w[4], uint8_t *page, int win, unsigned long reply[2]);
+
+// Set by NET_HALT: netd ends once it has answered (init asks, as the machine shuts down).
+extern int net_halted;
 struct sock *sock_alloc(int type, long owner);
 void sock_free(struct sock *s);
 struct sock *sock_find_port(int type, int port);

@@ -239,6 +239,8 @@ try_or_wait(struct sock *s, long client, const unsigned long w[4], uint8_t *page
   return 0;
 }
 
+int net_halted;  // a NET_HALT came: see sock.h
+
 // Carry out the request w from client (its page, if any, at page in window win).
 // 1 with the reply in reply[0..1], or 0 if it waits (see sock.h).
 int
@@ -261,6 +263,9 @@ sock_request(long client, const unsigned long w[4], uint8_t *page, int win, unsi
     }
     memcpy(page, net_counters, sizeof(net_counters));
     reply[0] = NET_NSTATS;
+    return 1;
+  case NET_HALT:
+    net_halted = 1;  // netd.c ends after this answer: the machine is going down
     return 1;
   case NET_INFO:
     reply[0] = netif.ip;
