@@ -6,13 +6,14 @@ target it should meet, and the raw numbers behind it.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from bench.baseline import raw_ecall_loop, raw_spin_loop, run_raw_ecall_loop, run_raw_spin_loop
-from bench.timing import median_seconds
+from bench.timing import median_seconds, timed
 from lamina.config import config_for_programs
 from lamina.system import RunOptions, boot_config, load_program
 
@@ -161,6 +162,36 @@ def fork_wait(repeat: int, null_call: float, forks: int = 100) -> list[Figure]:
             Figure("fork with 256 heap pages / with 16", large / small, "", {"fork_256_us": large * 1e6})]
 
 
+def shell_sessions(repeat: int, null_call: float, runs: int = 20) -> list[Figure]:
+    """Booting to the shell prompt (the default system: init, fsd, netd, sh from the
+    disk; the shell exits at once and the disk is flushed) and running a small program
+    from the shell (fork, exec of /bin/true read through the file server, wait), each
+    over the null call. Each session runs on a fresh copy of the disk image."""
+    import shutil
+    import tempfile
+
+    from lamina.system import run_config, shell_system
+
+    with tempfile.TemporaryDirectory() as tmp:
+        built = quiet_options()
+        shell_system(built)  # builds the programs and the disk image once
+
+        def session(script: str) -> float:
+            image = Path(tmp) / "disk.img"
+            shutil.copyfile(built.disk, image)
+            options = quiet_options(disk=image, console_input=script.encode())
+            return timed(lambda: run_config(shell_system(options), options))
+
+        def median(script: str) -> float:
+            return statistics.median(session(script) for _ in range(repeat))
+        boot = median("")
+        per_exec = (median("true\n" * runs) - boot) / runs
+    return [Figure("boot to the shell prompt (and shut down) / null call", boot / null_call, "",
+                   {"boot_ms": boot * 1e3}),
+            Figure("exec of a small program from the shell / null call", per_exec / null_call, "",
+                   {"fork_exec_wait_us": per_exec * 1e6})]
+
+
 def scaling(repeat: int, quantum: int = 2_000) -> Figure:
     """Cost per quantum with 1,000 runnable domains against 10."""
     def per_quantum(n: int) -> float:
@@ -188,6 +219,8 @@ def run_suite(repeat: int = 5, progress: Callable[[str], None] = lambda s: None)
     figures.append(file_read(repeat, null_seconds))
     progress("fork")
     figures.extend(fork_wait(repeat, null_seconds))
+    progress("shell")
+    figures.extend(shell_sessions(repeat, null_seconds))
     progress("tracing")
     figures.append(tracing_cost(repeat))
     progress("scaling")
