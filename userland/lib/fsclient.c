@@ -20,27 +20,11 @@ static char page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static long
 call(long server, unsigned long code, unsigned long a, unsigned long b, unsigned long c, int with_page)
 {
-  unsigned long send_page = with_page ? (unsigned long)page | PERM_R | PERM_W : 0;
+  const unsigned long w[4] = {code, a, b, c};
   struct ipc_msg msg;
-  long err;
+  long err = ipc_request(server, w, with_page ? page : NULL, -EAGAIN, &msg);
 
-  // After a fork the page may be copy-on-write (read-only until written, see
-  // fork.c), and the server may only be lent a writable page: a store makes it
-  // this process's own first.
-  if (with_page)
-    *(volatile char *)page = *(volatile char *)page;
-  for (;;) {
-    msg.w[0] = code;
-    msg.w[1] = a;
-    msg.w[2] = b;
-    msg.w[3] = c;
-    err = ipc_call(server, &msg, send_page, NULL);
-    if (err < 0)
-      return err;
-    if ((long)msg.w[0] != -EAGAIN)
-      return (long)msg.w[0];
-    sys_yield();
-  }
+  return err < 0 ? err : (long)msg.w[0];
 }
 
 // Put path into the page at byte at. 0 or -ENAMETOOLONG.

@@ -50,28 +50,16 @@ static long
 call(unsigned long code, unsigned long a, unsigned long b, unsigned long c, int with_page,
      unsigned long *extra)
 {
-  unsigned long send_page = with_page ? (unsigned long)page | PERM_R | PERM_W : 0;
+  const unsigned long w[4] = {code, a, b, c};
   long server = proc_netd();
   struct ipc_msg msg;
   long err;
 
   if (server <= 0)
     return -ENODEV;
-  // After a fork the page may be copy-on-write; a store makes it ours first.
-  if (with_page)
-    *(volatile char *)page = *(volatile char *)page;
-  for (;;) {
-    msg.w[0] = code;
-    msg.w[1] = a;
-    msg.w[2] = b;
-    msg.w[3] = c;
-    err = ipc_call(server, &msg, send_page, NULL);
-    if (err < 0)
-      return err;
-    if ((long)msg.w[0] != -EBUSY)
-      break;
-    sys_yield();
-  }
+  err = ipc_request(server, w, with_page ? page : NULL, -EBUSY, &msg);
+  if (err < 0)
+    return err;
   if (extra != NULL)
     *extra = msg.w[1];
   return (long)msg.w[0];

@@ -49,5 +49,10 @@ long ipc_recv(void *recv_window, struct ipc_msg *msg);
  * notification, or -errno (if the reply failed, nothing was received). */
 long ipc_reply_recv(long caller, struct ipc_msg *msg, unsigned long send_page, void *recv_window);
 
+/* A client's request to a server (userland/lib/request.c): call server with the words
+ * w and, if page is not NULL, that page lent read-write; while the server answers
+ * `busy` in w[0], yield and ask again. The answer in *reply; 0 or ipc_call's -errno. */
+long ipc_request(long server, const unsigned long w[4], void *page, long busy, struct ipc_msg *reply);
+
 #endif /* __ASSEMBLER__ */
 #endif /* LAMINA_IPC_H */

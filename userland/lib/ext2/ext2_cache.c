@@ -197,32 +197,39 @@ buf_claim(struct ext2_fs *fs, struct ext2_buf *b, uint32_t block)
   fs->hash[block & fs->hash_mask] = b;
 }
 
+// A buffer for block, in use once more: the cached one (1), or a free one not yet
+// holding it (0: the caller fills it, then buf_claim). -EIO for a block number
+// outside the file system, or buf_take_free's error.
+static long
+buf_hold(struct ext2_fs *fs, uint32_t block, struct ext2_buf **bp)
+{
+  struct ext2_buf *b;
+
+  if (block >= fs->sb.s_blocks_count)
+    return -EIO;
+  b = cache_find(fs, block);
+  if (b == NULL)
+    return buf_take_free(fs, bp);
+  b->refs++;
+  b->last_use = ++fs->use_clock;
+  *bp = b;
+  return 1;
+}
+
 // The buffer of block, read from the disk if it is not cached; release it with
 // buf_release. 0 or -errno (-EIO for a block number outside the file system).
 long
 buf_read(struct ext2_fs *fs, uint32_t block, struct ext2_buf **bp)
 {
-  struct ext2_buf *b;
-  long err;
+  long err = buf_hold(fs, block, bp);
 
-  if (block >= fs->sb.s_blocks_count)
-    return -EIO;
-  b = cache_find(fs, block);
-  if (b != NULL) {
-    b->refs++;
-    b->last_use = ++fs->use_clock;
-    *bp = b;
-    return 0;
-  }
-  err = buf_take_free(fs, &b);
-  if (err < 0)
-    return err;
+  if (err != 0)
+    return err < 0 ? err : 0;
   err = fs->disk.read(fs->disk.ctx, (uint64_t)block * fs->sectors_per_block, fs->sectors_per_block,
-                      b->data);
+                      (*bp)->data);
   if (err < 0)
-    return err;
-  buf_claim(fs, b, block);
-  *bp = b;
+    return err;  // the buffer stays free: nothing valid was read into it
+  buf_claim(fs, *bp, block);
   return 0;
 }
 
@@ -231,24 +238,14 @@ buf_read(struct ext2_fs *fs, uint32_t block, struct ext2_buf **bp)
 long
 buf_get_zeroed(struct ext2_fs *fs, uint32_t block, struct ext2_buf **bp)
 {
-  struct ext2_buf *b;
-  long err;
+  long err = buf_hold(fs, block, bp);
 
-  if (block >= fs->sb.s_blocks_count)
-    return -EIO;
-  b = cache_find(fs, block);
-  if (b != NULL) {
-    b->refs++;
-    b->last_use = ++fs->use_clock;
-  } else {
-    err = buf_take_free(fs, &b);
-    if (err < 0)
-      return err;
-    buf_claim(fs, b, block);
-  }
-  memset(b->data, 0, fs->block_size);
-  b->dirty = 1;
-  *bp = b;
+  if (err < 0)
+    return err;
+  if (err == 0)
+    buf_claim(fs, *bp, block);
+  memset((*bp)->data, 0, fs->block_size);
+  (*bp)->dirty = 1;
   return 0;
 }
 

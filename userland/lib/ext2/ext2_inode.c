@@ -62,18 +62,25 @@ inode_place(struct ext2_fs *fs, uint32_t ino, uint32_t *block, uint32_t *offset)
   return 0;
 }
 
+// The cache buffer holding inode ino (release it with buf_release), and the inode's
+// byte offset in it. 0 or -errno.
+static long
+inode_buf(struct ext2_fs *fs, uint32_t ino, struct ext2_buf **bp, uint32_t *offset)
+{
+  uint32_t block;
+  long err = inode_place(fs, ino, &block, offset);
+
+  return err < 0 ? err : buf_read(fs, block, bp);
+}
+
 // Read inode ino into *ip. 0 or -errno.
 long
 inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *ip)
 {
   struct ext2_buf *b;
-  uint32_t block, offset;
-  long err;
+  uint32_t offset;
+  long err = inode_buf(fs, ino, &b, &offset);
 
-  err = inode_place(fs, ino, &block, &offset);
-  if (err < 0)
-    return err;
-  err = buf_read(fs, block, &b);
   if (err < 0)
     return err;
   memcpy(ip, b->data + offset, sizeof(*ip));
@@ -86,13 +93,9 @@ long
 inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *ip)
 {
   struct ext2_buf *b;
-  uint32_t block, offset;
-  long err;
+  uint32_t offset;
+  long err = inode_buf(fs, ino, &b, &offset);
 
-  err = inode_place(fs, ino, &block, &offset);
-  if (err < 0)
-    return err;
-  err = buf_read(fs, block, &b);
   if (err < 0)
     return err;
   memcpy(b->data + offset, ip, sizeof(*ip));
@@ -107,13 +110,9 @@ long
 inode_init(struct ext2_fs *fs, uint32_t ino, uint16_t mode, struct ext2_inode *ip)
 {
   struct ext2_buf *b;
-  uint32_t block, offset;
-  long err;
+  uint32_t offset;
+  long err = inode_buf(fs, ino, &b, &offset);
 
-  err = inode_place(fs, ino, &block, &offset);
-  if (err < 0)
-    return err;
-  err = buf_read(fs, block, &b);
   if (err < 0)
     return err;
   memset(ip, 0, sizeof(*ip));
