@@ -61,6 +61,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def benchmark_names() -> list[str]:
+    """What `lamina bench --only` accepts."""
+    from bench.suite import BENCHMARKS
+
+    return [name for name, _ in BENCHMARKS]
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="lamina", description="Lamina, a layered teaching OS on an emulated RISC-V board.")
@@ -100,7 +107,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to same-run baselines)")
     bench.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
-    bench.add_argument("--repeat", type=positive_int, default=5, help="repetitions per figure (median; default 5)")
+    bench.add_argument("--pairs", type=positive_int, default=5,
+                       help="measured/baseline sample pairs per figure (the median ratio is reported; default 5)")
+    bench.add_argument("--only", metavar="NAME", action="append", choices=benchmark_names(),
+                       help="run only this benchmark (repeatable): " + ", ".join(benchmark_names()))
 
     bloat = sub.add_parser("bloat", help="the cost of one operation under each layering, split by layer")
     bloat.add_argument("--json", action="store_true", help="print the figures as JSON on standard output")
@@ -332,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bench.report import main as bench_main
 
-        return bench_main(args.json, args.repeat, Console(width=None if sys.stdout.isatty() else 140))
+        only = set(args.only) if args.only else None
+        return bench_main(args.json, args.pairs, Console(width=None if sys.stdout.isatty() else 140), only)
     return 2
 
 
