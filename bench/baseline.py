@@ -3,12 +3,15 @@
 The guest loop is spin_loop from the real `spin` program, called directly in M-mode
 with flat memory and no hooks: the fastest the emulator can run that code. The
 system-call baseline is a loop of ecall to an empty Python hook, the least any
-Python kernel could pay for a crossing.
+Python kernel could pay for a crossing. The switch floor is the board itself with no
+kernel: two contexts that trap and switch straight to each other, the least an IPC
+round trip (two traps, two switches) could cost on this board.
 """
 
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV64, UC_PROT_ALL, Uc
 from unicorn.riscv_const import UC_RISCV_REG_A0, UC_RISCV_REG_RA, UC_RISCV_REG_SP
@@ -66,3 +69,46 @@ def run_raw_ecall_loop(uc: Uc, calls: int) -> None:
 
     uc.reg_write(UC_RISCV_REG_T0, calls)
     uc.emu_start(0x1_0000, 0x1_0000 + 12)
+
+
+# --- the floor under IPC: traps and direct switches with no kernel at all -------------------
+
+CODE_VA = 0x1_0000
+JAL_X0_BACK4 = 0xFFDFF06F  # jal x0, -4: back to the ecall
+
+
+def switch_floor_board(native_cache: Path):
+    """A board with two U-mode contexts, each under its own Sv39 table mapping one code
+    page that loops `ecall; j back`. Returns (board, [context A, context B])."""
+    from emulator.board import Board, BoardConfig
+    from emulator.riscv import PTE_A, PTE_R, PTE_U, PTE_X, SATP_MODE_SV39, make_pte
+
+    board = Board(BoardConfig(ram_mib=1, native_cache=native_cache, console_sink=lambda data: None))
+    ram = board.ram
+    code = ram.base
+    ram.write(code, struct.pack("<2I", ECALL, JAL_X0_BACK4))
+    contexts = []
+    for n in range(2):
+        root, mid, leaf = (ram.base + PAGE * (1 + 3 * n + i) for i in range(3))
+        ram.write_u64(root, make_pte(mid, 0))
+        ram.write_u64(mid, make_pte(leaf, 0))
+        ram.write_u64(leaf + 8 * (CODE_VA // PAGE), make_pte(code, PTE_R | PTE_X | PTE_U | PTE_A))
+        contexts.append(board.cpu.new_context(CODE_VA, SATP_MODE_SV39 | root >> 12, {}))
+    return board, contexts
+
+
+def run_switch_floor(board, contexts, traps: int) -> None:
+    """Ping-pong between the two contexts: every ecall resumes after itself (as the
+    kernel does) and switches directly to the other context, `traps` times."""
+    cpu = board.cpu
+    count = 0
+
+    def on_trap(cause: int, pc: int) -> bool:
+        nonlocal count
+        count += 1
+        cpu.pc = pc + 4
+        cpu.switch_in_trap(contexts[count % 2])
+        return count < traps
+
+    cpu.trap_handler = on_trap
+    cpu.run(contexts[0], 1 << 40)

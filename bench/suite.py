@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench.baseline import raw_ecall_loop, raw_spin_loop, run_raw_ecall_loop, run_raw_spin_loop
+from bench.baseline import (raw_ecall_loop, raw_spin_loop, run_raw_ecall_loop, run_raw_spin_loop,
+                            run_switch_floor, switch_floor_board)
 from bench.timing import PairedRatio, Sampler, paired_ratio, timed
 from lamina.config import SystemConfig, config_for_programs
 from lamina.system import RunOptions, boot_config, load_program
@@ -142,10 +143,28 @@ def context_switch(pairs: int, yields: int = 5_000) -> Figure:
     return figure("context switch (yield to yield) / null call", paired, "", switch_us=paired.measured * 1e6)
 
 
-def ipc_round_trip(pairs: int, trips: int = 5_000) -> Figure:
-    """One IPC call plus its reply between two domains, over the null call."""
+def switch_floor_sampler(traps: int = 10_000) -> Sampler:
+    """Seconds per two traps and two direct switches on the board with no kernel: the
+    floor under an IPC round trip (bench/baseline.py)."""
+    from lamina.system import resolve_build_dir
+
+    native_cache = resolve_build_dir(quiet_options()) / "host"
+
+    def sample() -> float:
+        board, contexts = switch_floor_board(native_cache)
+        return 2 * timed(lambda: run_switch_floor(board, contexts, traps)) / traps
+    return sample
+
+
+def ipc_round_trip(pairs: int, trips: int = 5_000) -> list[Figure]:
+    """One IPC call plus its reply between two domains, over the null call; and the
+    floor under it, also over the null call: two traps and two direct switches with no
+    kernel at all, what any IPC whose logic runs in Python would pay at least."""
     paired = paired_ratio(per_unit([["ipcbench", str(trips)]], trips), null_call_sampler(), pairs)
-    return figure("IPC call + reply / null call", paired, "<= 4", round_trip_us=paired.measured * 1e6)
+    floor = paired_ratio(switch_floor_sampler(), null_call_sampler(), pairs)
+    return [figure("IPC call + reply / null call", paired, "<= 4", round_trip_us=paired.measured * 1e6),
+            figure("IPC floor: 2 traps + 2 switches, no kernel / null call", floor, "",
+                   floor_us=floor.measured * 1e6)]
 
 
 def file_read(pairs: int, reads: int = 1_000) -> Figure:

@@ -11,7 +11,6 @@ about execution.
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from unicorn import (
@@ -66,19 +65,32 @@ _ERROR_CAUSES = {
 }
 
 
-@dataclass
 class CpuContext:
     """The saved user state of one hart context: x1..x31, pc and satp.
 
     Every domain runs in U-mode with the same CSRs except satp, so registers, pc and
     satp are the whole context. While a context is on the hart its registers live in
     Unicorn; otherwise here, where the kernel may change them (an IPC reply, a new
-    child) without a context switch.
+    child) without a context switch. The pc is kept in regs[0], the slot x0 would have
+    (x0 is always zero), so that a switch in C moves it with the registers.
     """
 
-    regs: ctypes.Array
-    satp: int
-    pc: int
+    __slots__ = ("regs", "satp", "address")
+
+    def __init__(self, regs: ctypes.Array | None = None, satp: int = 0, pc: int = 0) -> None:
+        self.regs = regs if regs is not None else Registers()
+        self.regs[0] = pc
+        self.satp = satp
+        self.address = ctypes.addressof(self.regs)  # what the native switch is given
+
+    @property
+    def pc(self) -> int:
+        """Where the context resumes."""
+        return self.regs[0]
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.regs[0] = value & decode.XLEN_MASK
 
     @classmethod
     def with_registers(cls, satp: int, pc: int, regs: dict[int, int]) -> CpuContext:
@@ -207,8 +219,6 @@ class Cpu:
         assert self._in_trap and self._loaded is not None
         # The trap hook restores the trap frame and pc on its way out: make them ctx's.
         self.hooks.switch_in_trap(self.uc, self._loaded.regs, ctx.regs, ctx.satp)
-        self._loaded.pc = self.state.resume_pc
-        self.state.resume_pc = ctx.pc
         self._loaded = ctx
         self._satp = ctx.satp
 

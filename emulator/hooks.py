@@ -20,7 +20,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 NARGS = 8  # a0..a7 are fetched at every trap: the system-call number and arguments
 A0_INDEX = 10  # a0 is x10
 HANDLER = ctypes.CFUNCTYPE(None)
-Registers = ctypes.c_uint64 * 32  # x0..x31 of a saved context (x0 unused)
+Registers = ctypes.c_uint64 * 32  # x1..x31 of a saved context; [0], x0's slot, holds its pc
 PRIV_MACHINE, PRIV_USER = 3, 0
 
 
@@ -85,8 +85,10 @@ class Hooks:
                               as_pointer(uclib.uc_reg_write), as_pointer(uclib.uc_ctl))
         lib.lamina_load_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers), ctypes.c_uint64]
         lib.lamina_save_regs.argtypes = [ctypes.c_void_p, ctypes.POINTER(Registers)]
-        lib.lamina_switch_in_trap.argtypes = [ctypes.c_void_p, ctypes.POINTER(HookState), ctypes.POINTER(Registers),
-                                              ctypes.POINTER(Registers), ctypes.c_uint64]
+        # The switch is on the IPC path: plain addresses convert fastest.
+        lib.lamina_switch_in_trap.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_uint64]
+        self._switch = lib.lamina_switch_in_trap
+        self._state_address = ctypes.addressof(self.state)
         self._c_handler = HANDLER(self._handler)
         self._state_pointer = ctypes.pointer(self.state)
         self._binding = TrapBinding(self._c_handler, self._state_pointer)
@@ -114,13 +116,15 @@ class Hooks:
         self._load_satp(uc, satp)
 
     def switch_in_trap(self, uc: Uc, old: ctypes.Array, new: ctypes.Array, satp: int) -> None:
-        """Inside a trap: save the trapped context into old (a0..a7 from the trap frame),
-        load new's registers and satp, and make new's a0..a7 the trap frame, in one call
-        (lamina_switch_in_trap). The trap hook writes the frame back on its way out."""
+        """Inside a trap: save the trapped context into old (a0..a7 from the trap frame,
+        the resume pc into old[0]), load new's registers and satp, and make new's a0..a7
+        the trap frame and new[0] the resume pc, in one call (lamina_switch_in_trap). The
+        trap hook writes the frame and pc back on its way out."""
         if self.native:
-            self._lib.lamina_switch_in_trap(uc._uch, self._state_pointer, old, new, satp)
+            self._switch(uc._uch, self._state_address, ctypes.addressof(old), ctypes.addressof(new), satp)
             return
         frame = self.state.a
+        old[0], self.state.resume_pc = self.state.resume_pc, new[0]
         for i in range(1, 32):
             if A0_INDEX <= i < A0_INDEX + NARGS:
                 old[i] = frame[i - A0_INDEX]

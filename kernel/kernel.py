@@ -52,6 +52,7 @@ class Kernel:
         if quantum < 1:
             raise ValueError(f"quantum must be at least 1 instruction, not {quantum}")
         self.board = board
+        self.clock = board.cpu.clock  # virtual time: read on every slice and direct switch
         self.quantum = quantum
         self.log = log
         self.frames = FrameTable(board.ram, on_charge=self._on_charge)
@@ -84,7 +85,7 @@ class Kernel:
         did = self.next_domain_id
         self.next_domain_id += 1
         space = AddressSpace(self.frames, did)
-        d = Domain(did, name, list(argv), space, CpuContext(None, 0, 0), image, parent=parent,
+        d = Domain(did, name, list(argv), space, CpuContext(), image, parent=parent,
                    page_quota=parent.page_quota if parent else page_quota)
         if parent is not None:
             parent.children.append(d)
@@ -181,24 +182,26 @@ class Kernel:
 
     def wake(self, d: Domain) -> None:
         """Make d runnable."""
-        if d.state is not EXITED and not d.reaped:
-            was_running = d is self.current and d.state is RUNNABLE
-            d.state = RUNNABLE
-            if was_running:
-                return  # it is on the CPU; the main loop queues it again after its slice
-            self.scheduler.add(d)
-            if self.tracer is not None:
-                self.tracer.syscall_exit(d, self.board.now)
-            if self.current is not None and d is not self.current:
-                self._end_slice_at_quantum()
+        state = d.state
+        if state is EXITED or d.reaped:
+            return
+        d.state = RUNNABLE
+        current = self.current
+        if d is current and state is RUNNABLE:
+            return  # it is on the CPU; the main loop queues it again after its slice
+        self.scheduler.add(d)
+        if self.tracer is not None:
+            self.tracer.syscall_exit(d, self.board.now)
+        if current is not None and d is not current:
+            self._end_slice_at_quantum()
 
     def _end_slice_at_quantum(self) -> None:
         """Someone else can run now: a slice stretched by ALONE_QUANTA ends with its
         current quantum."""
-        clock = self.board.cpu.clock
-        elapsed = clock.count - self.slice_start
-        boundary = self.slice_start + max(1, -(-elapsed // self.quantum)) * self.quantum
-        clock.set_deadline(min(clock.deadline, boundary))
+        clock, start, quantum = self.clock, self.slice_start, self.quantum
+        boundary = start + max(1, -((start - clock.count) // quantum)) * quantum
+        if boundary < clock.deadline:
+            clock.set_deadline(boundary)
 
     def _on_trap(self, cause: int, pc: int) -> bool:
         """The board's trap vector: scause and sepc of a trap taken by the running domain."""
@@ -243,16 +246,18 @@ class Kernel:
 
     def _begin_slice(self) -> None:
         """Start charging instructions to the current domain."""
-        self.slice_start = self.board.cpu.clock.count
-        self._slice_began = self.board.now
+        self.slice_start = self.clock.count
+        if self.tracer is not None:
+            self._slice_began = self.board.now
 
     def _end_slice(self, d: Domain) -> None:
         """Charge d for the instructions since its slice began."""
-        used = self.board.cpu.clock.count - self.slice_start
+        used = self.clock.count - self.slice_start
         if self.tracer is not None:
             self.tracer.slice(d, self._slice_began, self.board.now)
-        d.stats.instructions += used
-        d.stats.slices += 1
+        stats = d.stats
+        stats.instructions += used
+        stats.slices += 1
         self.scheduler.charge(d, used)
 
     def hand_over(self, d: Domain, to: Domain) -> bool:

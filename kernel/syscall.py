@@ -9,7 +9,7 @@ The handlers live with the mechanism they expose; this module gathers them.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from kernel import bindings, devices, ipc, lifecycle, memory, net, upcall
 from kernel.abi import Errno, Sys
@@ -57,12 +57,13 @@ SYSCALLS: dict[int, Handler] = {
 
 # Each call's handler and how many argument registers (a0, a1, ...) it takes.
 TABLE = {num: (h, len(inspect.signature(h).parameters) - 2) for num, h in SYSCALLS.items()}
+UNKNOWN = (sys_unknown, 0)
 
 
-def dispatch_syscall(k: Kernel, d: Domain) -> None:
-    """Run the system call the domain asked for in a7 and put its result in a0."""
-    frame = k.board.cpu.trapframe  # a0..a7 as saved at trap entry
-    handler, nargs = TABLE.get(frame[7], (sys_unknown, 0))
+def dispatch_syscall(k: Kernel, d: Domain, frame: Sequence[int]) -> None:
+    """Run the system call the domain asked for in a7 and put its result in a0. frame
+    is a0..a7 as saved at trap entry; what is written to it reaches the registers."""
+    handler, nargs = TABLE.get(frame[7], UNKNOWN)
     result = handler(k, d, *frame[:nargs]) if nargs else handler(k, d)
     if result is not None:
         frame[0] = result

@@ -30,10 +30,12 @@ def handle_trap(k: Kernel, d: Domain, cause: int, pc: int) -> bool:
     tracer = k.tracer
     if cause == ECALL:
         d.stats.syscalls += 1
-        k.board.cpu.pc = pc + 4  # resume after the ecall, as xv6 does with epc += 4
+        cpu = k.board.cpu
+        cpu.pc = pc + 4  # resume after the ecall, as xv6 does with epc += 4
+        frame = cpu.trapframe
         if tracer is not None:
-            tracer.syscall_enter(d, k.board.cpu.trapframe[7], pc, k.board.now)
-        dispatch_syscall(k, d)
+            tracer.syscall_enter(d, frame[7], pc, k.board.now)
+        dispatch_syscall(k, d, frame)
         if tracer is not None and d.state is not BLOCKED:
             tracer.syscall_exit(d, k.board.now)
         if k.handoff is not None:

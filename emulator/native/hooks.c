@@ -95,9 +95,10 @@ void lamina_load_regs(void *uc, const uint64_t *regs, uint64_t satp)
 }
 
 /* A direct switch from inside a trap handler, in one call: save the trapped context into
- * old (a0..a7 from the trap frame, which holds them now), load new's registers and page
- * table, and make new's a0..a7 the trap frame. The hart's a0..a7 are left alone: the
- * trap hook writes back on its way out every trap-frame register that differs. */
+ * old (a0..a7 from the trap frame, which holds them now; its pc, in old[0], is the resume
+ * pc), load new's registers and page table, and make new's a0..a7 and pc (new[0]) the
+ * trap frame and resume pc. The hart's a0..a7 and pc are left alone: the trap hook
+ * writes back on its way out every trap-frame register that differs, and the pc. */
 void lamina_switch_in_trap(void *uc, struct hook_state *s, uint64_t *old, const uint64_t *new, uint64_t satp)
 {
     for (int i = 1; i < 32; i++) {
@@ -109,6 +110,8 @@ void lamina_switch_in_trap(void *uc, struct hook_state *s, uint64_t *old, const 
             reg_write(uc, REG_X0 + i, (void *)&new[i]);
         }
     }
+    old[0] = s->resume_pc;
+    s->resume_pc = new[0];
     load_satp(uc, satp);
 }
 
