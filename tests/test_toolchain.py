@@ -215,6 +215,18 @@ def test_every_program_builds_to_a_riscv64_elf(built_programs: dict[str, Path]) 
             assert (elf.elfclass, elf["e_machine"], elf["e_type"]) == (64, "EM_RISCV", "ET_EXEC")
 
 
+def test_path_maps_let_the_most_specific_prefix_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    # clang matches prefixes as strings and applies the last match: a venv beside the
+    # tree (~/lamina-venv next to ~/lamina) must still map to "zig", not to "./-venv".
+    tree, build, package = Path("/w/lamina"), Path("/w/lamina/build"), Path("/w/lamina-venv/lib/ziglang")
+    monkeypatch.setattr(zig, "zig_lib_dir", lambda: package)
+    assert zig.prefix_maps(tree, build) == [
+        f"-ffile-prefix-map={tree}=.",
+        f"-ffile-prefix-map={build}=build",
+        f"-ffile-prefix-map={package}=zig",
+    ]
+
+
 def test_builds_are_byte_identical_wherever_tree_and_build_directory_are(
     built_programs: dict[str, Path], copied_tree_build: dict[str, Path]
 ) -> None:

@@ -96,13 +96,13 @@ def zig_environment(cache_root: Path) -> dict[str, str]:
 
 def prefix_maps(source_root: Path, build_dir: Path) -> list[str]:
     """Flags that rewrite absolute paths in debug info, so outputs do not depend on where
-    the tree or the build directory is. clang applies the last matching map, so the build
-    directory (which may sit inside the source tree) comes last."""
-    return [
-        f"-ffile-prefix-map={zig_lib_dir()}=zig",
-        f"-ffile-prefix-map={source_root}=.",
-        f"-ffile-prefix-map={build_dir}=build",
-    ]
+    the tree, the build directory or the ziglang package is. clang applies the last map
+    whose prefix matches, and matches prefixes as strings, not path components (a tree
+    at ~/lamina matches a package under ~/lamina-venv), so the maps go shortest prefix
+    first: the longest, most specific match wins (a build directory inside the tree, a
+    package beside it)."""
+    maps = {str(zig_lib_dir()): "zig", str(source_root): ".", str(build_dir): "build"}
+    return [f"-ffile-prefix-map={prefix}={name}" for prefix, name in sorted(maps.items(), key=lambda m: len(m[0]))]
 
 
 def compile_command(
