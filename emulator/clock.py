@@ -10,6 +10,8 @@ spec says of instret. This class is the kernel-facing view of that shared state.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from emulator.hooks import HookState
 
 NEVER = (1 << 64) - 1
@@ -23,10 +25,9 @@ class InstructionClock:
         self.native = native
         state.deadline = NEVER
 
-    @property
-    def count(self) -> int:
-        """Guest instructions retired so far."""
-        return self.state.count
+    # Read on every slice and every direct switch: a property over attrgetter runs in C,
+    # with no Python frame (about 0.1 us less than a def).
+    count = property(attrgetter("state.count"), doc="Guest instructions retired so far.")
 
     def arm(self, instructions: int) -> None:
         """Stop the CPU at the first block boundary once `instructions` more have run."""
@@ -37,10 +38,7 @@ class InstructionClock:
         """Stop the CPU at the first block boundary at or past the absolute count."""
         self.state.deadline = count
 
-    @property
-    def deadline(self) -> int:
-        """The absolute count at which the CPU stops."""
-        return self.state.deadline
+    deadline = property(attrgetter("state.deadline"), doc="The absolute count at which the CPU stops.")
 
     @property
     def expired(self) -> bool:

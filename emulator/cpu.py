@@ -218,7 +218,7 @@ class Cpu:
         that trapped is saved as the trap frame and resume pc leave it."""
         assert self._in_trap and self._loaded is not None
         # The trap hook restores the trap frame and pc on its way out: make them ctx's.
-        self.hooks.switch_in_trap(self.uc, self._loaded.regs, ctx.regs, ctx.satp)
+        self.hooks.switch_in_trap(self.uc, self._loaded.address, ctx.address, ctx.satp)
         self._loaded = ctx
         self._satp = ctx.satp
 

@@ -115,23 +115,26 @@ class Hooks:
             uc.reg_write(UC_RISCV_REG_X0 + i, regs[i])
         self._load_satp(uc, satp)
 
-    def switch_in_trap(self, uc: Uc, old: ctypes.Array, new: ctypes.Array, satp: int) -> None:
-        """Inside a trap: save the trapped context into old (a0..a7 from the trap frame,
-        the resume pc into old[0]), load new's registers and satp, and make new's a0..a7
-        the trap frame and new[0] the resume pc, in one call (lamina_switch_in_trap). The
-        trap hook writes the frame and pc back on its way out."""
+    def switch_in_trap(self, uc: Uc, old: int, new: int, satp: int) -> None:
+        """Inside a trap: save the trapped context into the registers at address old
+        (a0..a7 from the trap frame, the resume pc into [0]), load the registers at
+        address new and satp, and make new's a0..a7 the trap frame and new's [0] the
+        resume pc, in one call (lamina_switch_in_trap). The trap hook writes the frame
+        and pc back on its way out. Addresses, not arrays: this is the IPC path, and
+        plain integers are what ctypes converts fastest."""
         if self.native:
-            self._switch(uc._uch, self._state_address, ctypes.addressof(old), ctypes.addressof(new), satp)
+            self._switch(uc._uch, self._state_address, old, new, satp)
             return
+        old_regs, new_regs = Registers.from_address(old), Registers.from_address(new)
         frame = self.state.a
-        old[0], self.state.resume_pc = self.state.resume_pc, new[0]
+        old_regs[0], self.state.resume_pc = self.state.resume_pc, new_regs[0]
         for i in range(1, 32):
             if A0_INDEX <= i < A0_INDEX + NARGS:
-                old[i] = frame[i - A0_INDEX]
-                frame[i - A0_INDEX] = new[i]
+                old_regs[i] = frame[i - A0_INDEX]
+                frame[i - A0_INDEX] = new_regs[i]
             else:
-                old[i] = uc.reg_read(UC_RISCV_REG_X0 + i)
-                uc.reg_write(UC_RISCV_REG_X0 + i, new[i])
+                old_regs[i] = uc.reg_read(UC_RISCV_REG_X0 + i)
+                uc.reg_write(UC_RISCV_REG_X0 + i, new_regs[i])
         self._load_satp(uc, satp)
 
     def _load_satp(self, uc: Uc, satp: int) -> None:

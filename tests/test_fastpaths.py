@@ -6,6 +6,8 @@ finds the same mappings as walking it entry by entry.
 
 from __future__ import annotations
 
+import ctypes
+
 import pytest
 from test_platform import CODE_VA, ECALL, RAM, user_machine
 from unicorn.riscv_const import UC_RISCV_REG_X0
@@ -21,10 +23,10 @@ def addi(rd: int, imm: int) -> int:
     return (imm & 0xFFF) << 20 | rd << 7 | 0x13
 
 
-def switched_registers(native: bool) -> tuple[list[int], list[int]]:
+def switched_registers(native: bool) -> tuple[list[int], list[int], int]:
     """Run code that sets A_REGS and traps; the handler switches to a context whose xi is
     1000 + i and resumes it at a second ecall. Returns what was saved of the first
-    context and what the hart held at the second trap."""
+    context, what the hart held at the second trap, and where that trap was."""
     from emulator.native import load_hook_library
     from toolchain.build import default_build_dir
 
@@ -35,31 +37,39 @@ def switched_registers(native: bool) -> tuple[list[int], list[int]]:
     second_ecall = CODE_VA + 4 * (len(code) - 1)
     saved, new = Registers(), Registers()
     new[1:32] = [1000 + i for i in range(1, 32)]
+    new[0] = second_ecall  # a saved context's pc lives in x0's slot
     seen: list[int] = []
 
     def handler() -> None:
         s = hooks.state
         if not seen:
-            hooks.switch_in_trap(uc, saved, new, SATP)
-            s.resume_pc = second_ecall
+            hooks.switch_in_trap(uc, ctypes.addressof(saved), ctypes.addressof(new), SATP)
             seen.append(s.pc)
             return
         for i in range(1, 32):  # the hart, with a0..a7 as the trap frame holds them
             in_frame = A0_INDEX <= i < A0_INDEX + NARGS
             seen.append(s.a[i - A0_INDEX] if in_frame else uc.reg_read(UC_RISCV_REG_X0 + i))
+        seen.append(s.pc)
         s.keep_running = 0
 
     hooks = Hooks(uc, lib, handler)
     hooks.state.deadline = 1 << 40
     uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
-    return list(saved), seen[1:]
+    return list(saved), seen[1:32], seen[32]
 
 
 @pytest.mark.parametrize("native", [True, False])
 def test_a_direct_switch_saves_and_loads_every_register(native):
-    saved, loaded = switched_registers(native)
+    saved, loaded, _ = switched_registers(native)
     assert saved[1:] == [100 + i if i in A_REGS else 0 for i in range(1, 32)]
     assert loaded == [1000 + i for i in range(1, 32)]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_direct_switch_moves_the_pc_with_the_registers(native):
+    saved, _, second_trap = switched_registers(native)
+    assert saved[0] == CODE_VA + 4 * len(A_REGS)  # the resume pc of the context that trapped
+    assert second_trap == CODE_VA + 4 * (len(A_REGS) + 1)  # the hart went on at the new one's
 
 
 def test_the_native_switch_and_its_python_twin_agree():
