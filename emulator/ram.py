@@ -52,13 +52,22 @@ class PhysicalMemory:
         off = self._offset(pa, length)
         ctypes.memset(self.host_address + off, byte, length)
 
+    # The word accessors are what the kernel's page-table walks run on (several per
+    # system call that touches user memory), so they check the bounds inline.
+
     def read_u64(self, pa: int) -> int:
         """The little-endian 64-bit word at pa."""
-        return _U64.unpack_from(self._view, self._offset(pa, 8))[0]
+        off = pa - self.base
+        if not 0 <= off <= self.size - 8:
+            raise IndexError(f"physical address {pa:#x}+8 outside RAM")
+        return _U64.unpack_from(self._view, off)[0]
 
     def write_u64(self, pa: int, value: int) -> None:
         """Store a little-endian 64-bit word at pa."""
-        _U64.pack_into(self._view, self._offset(pa, 8), value)
+        off = pa - self.base
+        if not 0 <= off <= self.size - 8:
+            raise IndexError(f"physical address {pa:#x}+8 outside RAM")
+        _U64.pack_into(self._view, off, value)
 
     def read_u32(self, pa: int) -> int:
         """The little-endian 32-bit word at pa."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from emulator.riscv import A0, PAGE_SIZE
 from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, DomState, Errno, Perm, Sys
 from kernel.memory import place_frame
-from kernel.vm import is_user_page, valid_perm
+from kernel.vm import is_user_page, valid_perm, within
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -53,7 +53,7 @@ def check_send_page(d: Domain, send_page: int) -> Errno | None:
     m = d.space.lookup(va)
     if m is None:
         return Errno.EFAULT
-    if Perm(perm) & ~m.perm:
+    if not within(perm, m.perm):
         return Errno.EACCES
     return None
 

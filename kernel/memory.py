@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from emulator.riscv import PAGE_SIZE
 from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, USER_VA_LIMIT, DomState, Errno, Perm, Sys
 from kernel.frames import FrameKind, OutOfFrames
-from kernel.vm import is_user_page, valid_perm
+from kernel.vm import is_user_page, valid_perm, within
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -94,7 +94,7 @@ def sys_page_map(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom: int, 
     m = src.space.lookup(src_va)
     if m is None:
         return -Errno.EFAULT
-    if Perm(perm) & ~m.perm:
+    if not within(perm, m.perm):
         return -Errno.EACCES
     return 0 if place_frame(k, dst, dst_va, m.pa, Perm(perm)) else -Errno.ENOMEM
 

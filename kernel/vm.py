@@ -8,11 +8,11 @@ for tables come from the FrameTable, charged to the domain that owns the space.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from emulator.ram import PhysicalMemory
 from emulator.riscv import (
+    PAGE_SHIFT,
     PAGE_SIZE,
     PTE_A,
     PTE_D,
@@ -23,6 +23,7 @@ from emulator.riscv import (
     PTE_X,
     SATP_MODE_SV39,
     SV39_LEVELS,
+    SV39_VPN_BITS,
     make_pte,
     pte_frame,
     vpn,
@@ -32,29 +33,42 @@ from kernel.frames import FrameKind, FrameTable
 
 _PERM_BITS = ((Perm.R, PTE_R), (Perm.W, PTE_W), (Perm.X, PTE_X))
 TABLE_PAGE = struct.Struct("<512Q")  # a page-table page: 512 little-endian PTEs
+LEAF_REGION_SHIFT = PAGE_SHIFT + SV39_VPN_BITS  # one leaf table maps 2 MiB
+VPN_MASK = (1 << SV39_VPN_BITS) - 1
+RWX_SHIFT = 1  # PTE_R, PTE_W and PTE_X are bits 1..3 of a PTE, in Perm's order (R=1, W=2, X=4)
+ALL_PERMS = 7
+
+
+def _pte_bits(perm: int) -> int:
+    """The PTE's R, W and X bits for ABI permissions perm."""
+    return sum(bit for p, bit in _PERM_BITS if perm & p)
+
+
+# Both directions as tables built once: IntFlag arithmetic costs about 0.5 us an
+# operation in Python 3.11, and these run on every page a system call checks or maps.
+_PERM_OF_RWX = tuple(Perm(sum(p for p, bit in _PERM_BITS if (rwx << RWX_SHIFT) & bit)) for rwx in range(8))
+_RWX_OF_PERM = tuple(_pte_bits(perm) for perm in range(8))
+_VALID_PERMS = frozenset({Perm.R, Perm.R | Perm.W, Perm.R | Perm.X, Perm.R | Perm.W | Perm.X})
 
 
 def pte_flags(perm: Perm) -> int:
     """PTE bits for a user page with ABI permissions perm (A and D preset: no A/D faults)."""
-    bits = PTE_U | PTE_A | PTE_D
-    for p, bit in _PERM_BITS:
-        if perm & p:
-            bits |= bit
-    return bits
+    return PTE_U | PTE_A | PTE_D | _RWX_OF_PERM[perm]  # perm is R, W, X or a union of them
 
 
 def pte_perm(pte: int) -> Perm:
     """ABI permissions of a leaf PTE."""
-    perm = Perm(0)
-    for p, bit in _PERM_BITS:
-        if pte & bit:
-            perm |= p
-    return perm
+    return _PERM_OF_RWX[(pte >> RWX_SHIFT) & ALL_PERMS]
+
+
+def within(perm: int, limit: int) -> bool:
+    """True if permissions perm ask for nothing beyond limit (plain ints: see above)."""
+    return perm & ~int(limit) == 0
 
 
 def valid_perm(perm: int) -> bool:
     """True for R, R+W, R+X, R+W+X: Sv39 reserves W without R, and a page needs some access."""
-    return perm in (Perm.R, Perm.R | Perm.W, Perm.R | Perm.X, Perm.R | Perm.W | Perm.X)
+    return perm in _VALID_PERMS
 
 
 def is_user_page(va: int) -> bool:
@@ -62,9 +76,9 @@ def is_user_page(va: int) -> bool:
     return va % PAGE_SIZE == 0 and 0 <= va < USER_VA_LIMIT
 
 
-@dataclass(frozen=True)
-class Mapping:
-    """One user page mapping: virtual page -> frame, with permissions."""
+class Mapping(NamedTuple):
+    """One user page mapping: virtual page -> frame, with permissions. (A named tuple:
+    lookups make one per page checked, and a frozen dataclass costs three times as much.)"""
 
     va: int
     pa: int
@@ -81,6 +95,10 @@ class AddressSpace:
         self.root = 0
         self.tables: list[int] = []
         self.pages_mapped = 0
+        # Leaf table of each 2 MiB region walked so far. Tables are freed only with the
+        # whole space, so an entry never goes stale; fork and copy-on-write walk every
+        # page, and this turns their three-level walks into one dictionary lookup.
+        self._leaf_tables: dict[int, int] = {}
 
     def allocate_root(self) -> None:
         """Allocate the root table (separate from __init__ so the owner exists first)."""
@@ -94,6 +112,17 @@ class AddressSpace:
 
     def _slot(self, va: int, create: bool) -> int | None:
         """Physical address of the leaf PTE for va, making missing tables if create."""
+        region = va >> LEAF_REGION_SHIFT
+        leaf = self._leaf_tables.get(region)
+        if leaf is None:
+            leaf = self._leaf_table(va, create)
+            if leaf is None:
+                return None
+            self._leaf_tables[region] = leaf
+        return leaf + 8 * ((va >> PAGE_SHIFT) & VPN_MASK)
+
+    def _leaf_table(self, va: int, create: bool) -> int | None:
+        """Walk from the root to the leaf table for va, making missing tables if create."""
         table = self.root
         for level in range(SV39_LEVELS - 1, 0, -1):
             slot = table + 8 * vpn(va, level)
@@ -106,7 +135,7 @@ class AddressSpace:
             table = self.frames.alloc(self.owner, FrameKind.TABLE)
             self.tables.append(table)
             self.ram.write_u64(slot, make_pte(table, 0))  # non-leaf: no R/W/X
-        return table + 8 * vpn(va, 0)
+        return table
 
     def map(self, va: int, pa: int, perm: Perm) -> bool:
         """Map the page at va to frame pa; False if va is already mapped."""
@@ -163,12 +192,15 @@ class AddressSpace:
         if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
             return None
         out = []
+        required = PTE_V | _RWX_OF_PERM[need]  # checked on the raw PTE: no Mapping made
         while length > 0:
-            m = self.lookup(va)
-            if m is None or (m.perm & need) != need:
+            offset = va % PAGE_SIZE
+            slot = self._slot(va - offset, create=False)
+            pte = 0 if slot is None else self.ram.read_u64(slot)
+            if pte & required != required:
                 return None
-            chunk = min(length, PAGE_SIZE - va % PAGE_SIZE)
-            out.append((m.pa + va % PAGE_SIZE, chunk))
+            chunk = min(length, PAGE_SIZE - offset)
+            out.append((pte_frame(pte) + offset, chunk))
             va += chunk
             length -= chunk
         return out
@@ -199,3 +231,4 @@ class AddressSpace:
         for table in self.tables:
             self.frames.free(table)
         self.tables = []
+        self._leaf_tables.clear()
