@@ -18,6 +18,7 @@ their text changes, so regenerating them does not make an incremental build redo
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import os
 import re
@@ -138,6 +139,7 @@ def _struct_blocks() -> tuple[list[str], list[str]]:
     return declarations, offsets
 
 
+@functools.cache  # kernel/abi.py is imported once: its rendering cannot change in a process
 def render_abi_header() -> str:
     """The full text of lamina/abi.h for the current kernel/abi.py."""
     lines = ["/* lamina/abi.h: the kernel's user ABI, for C and assembly.", " *"]
@@ -162,6 +164,7 @@ def render_abi_header() -> str:
     return "\n".join(lines)
 
 
+@functools.cache
 def render_abi_linker_script() -> str:
     """The text of lamina/abi.ld: the layout constants userland/user.ld needs."""
     lines = ["/* lamina/abi.ld: user address-space layout for the linker.", " *"]
@@ -177,6 +180,7 @@ def syscall_stub_name(call: abi.Sys) -> str:
     return f"sys_{call.name.lower()}"
 
 
+@functools.cache
 def render_syscall_stubs() -> str:
     """The text of usys.S: for each Sys member, a function that puts the call number in
     a7 and executes ecall. The C arguments are already in a0..a6 and the result comes

@@ -9,6 +9,7 @@ exactly as the compiler printed it.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -76,11 +77,13 @@ class BuildError(Exception):
         self.command = command or []
 
 
+@functools.cache  # asked for every build step; reading package metadata costs ~0.7 ms
 def toolchain_version() -> str:
     """The installed ziglang package version (part of every command's identity)."""
     return metadata.version("ziglang")
 
 
+@functools.cache
 def zig_lib_dir() -> Path:
     """The directory of the installed ziglang package (holds clang's builtin headers)."""
     return Path(ziglang.__file__).resolve().parent
