@@ -270,12 +270,13 @@ class Cpu:
                 if keep_running:
                     continue
                 self.uc.reg_write(UC_RISCV_REG_PC, pc)
+                self.state.stop_pc = pc
             break
         if self._trap_error is not None:
             err, self._trap_error = self._trap_error, None
             raise err
         if self._loaded is not None:  # ctx, or another if a handler switched directly
-            self._loaded.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            self._loaded.pc = self.state.stop_pc  # recorded by whichever hook stopped the run
         return self.clock.expired
 
     def _on_trap_entry(self) -> None:

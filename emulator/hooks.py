@@ -38,6 +38,7 @@ class HookState(ctypes.Structure):
         ("resume_pc", ctypes.c_uint64),
         ("a", ctypes.c_uint64 * NARGS),
         ("keep_running", ctypes.c_uint64),
+        ("stop_pc", ctypes.c_uint64),
     ]
 
 
@@ -149,6 +150,7 @@ class Hooks:
         s = self.state
         if s.count >= s.deadline:
             s.expired = 1
+            s.stop_pc = address
             uc.emu_stop()
             return
         s.count += size >> 2
@@ -172,4 +174,5 @@ class Hooks:
         if s.resume_pc != next_pc:
             uc.reg_write(UC_RISCV_REG_PC, s.resume_pc)
         if not s.keep_running:
+            s.stop_pc = s.resume_pc
             uc.emu_stop()

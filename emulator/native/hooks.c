@@ -38,6 +38,7 @@ struct hook_state {
     uint64_t resume_pc;    /* where to continue: the handler may change it */
     uint64_t a[NARGS];     /* the trap frame: a0..a7 at the trap; the handler may change them */
     uint64_t keep_running; /* the handler's answer: 0 stops the CPU */
+    uint64_t stop_pc;      /* where the hart stopped: the run's end pc, without a register read */
 };
 
 typedef void (*handler_fn)(void);
@@ -120,6 +121,7 @@ void lamina_block_hook(void *uc, uint64_t address, uint32_t size, struct hook_st
 {
     if (s->count >= s->deadline) {
         s->expired = 1;
+        s->stop_pc = address;  /* the block does not run */
         emu_stop(uc);
         return;
     }
@@ -161,6 +163,8 @@ void lamina_trap_hook(void *uc, uint32_t intno, struct trap_binding *b)
             reg_write(uc, REG_A0 + i, &s->a[i]);
     if (s->resume_pc != next_pc)
         reg_write(uc, REG_PC, &s->resume_pc);
-    if (!s->keep_running)
+    if (!s->keep_running) {
+        s->stop_pc = s->resume_pc;
         emu_stop(uc);
+    }
 }
