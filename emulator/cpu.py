@@ -111,6 +111,10 @@ class Cpu:
         self.uc.mem_map_ptr(ram.base, ram.size, UC_PROT_ALL, ram.host_address)
         self.hooks = Hooks(self.uc, hook_library, self._on_trap_entry)
         self.state = self.hooks.state
+        # Inside a trap handler: a0..a7 as saved at trap entry; writes to it are restored
+        # into the registers when the handler returns. One view made once: reading a
+        # ctypes array field makes a new array object each time.
+        self.trapframe: ctypes.Array = self.state.a
         self.clock = InstructionClock(self.state, self.hooks.native)
         self.trap_handler: TrapHandler | None = None
         self._satp = 0
@@ -125,22 +129,16 @@ class Cpu:
     def reg(self, n: int) -> int:
         """Integer register xn of the running context."""
         if self._in_trap and 0 <= n - A0 < NARGS:
-            return self.state.a[n - A0]  # fetched at trap entry
+            return self.trapframe[n - A0]  # fetched at trap entry
         return self.uc.reg_read(UC_RISCV_REG_X0 + n) if n else 0
 
     def set_reg(self, n: int, value: int) -> None:
         """Set integer register xn (writes to x0 are ignored, as in hardware)."""
         value &= decode.XLEN_MASK
         if self._in_trap and 0 <= n - A0 < NARGS:
-            self.state.a[n - A0] = value  # written back at trap exit
+            self.trapframe[n - A0] = value  # written back at trap exit
         elif n:
             self.uc.reg_write(UC_RISCV_REG_X0 + n, value)
-
-    @property
-    def trapframe(self) -> ctypes.Array:
-        """Inside a trap handler: a0..a7 as saved at trap entry; writes to it are
-        restored into the registers when the handler returns."""
-        return self.state.a
 
     @property
     def pc(self) -> int:
@@ -171,7 +169,7 @@ class Cpu:
         ctx = CpuContext(Registers(), satp, pc)
         self.hooks.save_regs(self.uc, ctx.regs)
         if self._in_trap:
-            ctx.regs[A0:A0 + NARGS] = self.state.a
+            ctx.regs[A0:A0 + NARGS] = self.trapframe
         for n, value in regs.items():
             if n:
                 ctx.regs[n] = value & decode.XLEN_MASK
@@ -191,7 +189,7 @@ class Cpu:
         if ctx is not self._loaded:
             ctx.regs[first:first + len(values)] = values
         elif self._in_trap and A0 <= first and first + len(values) <= A0 + NARGS:
-            self.state.a[first - A0:first - A0 + len(values)] = values
+            self.trapframe[first - A0:first - A0 + len(values)] = values
         else:
             for i, value in enumerate(values):
                 self.set_reg(first + i, value)
