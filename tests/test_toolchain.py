@@ -337,6 +337,37 @@ def test_programs_enter_at_start_and_define_gp_and_end(built_programs: dict[str,
         assert symbol(path, "__global_pointer$")[0] >= data_vaddr
 
 
+def test_the_loaders_symbol_table_is_what_pyelftools_reads(built_programs: dict[str, Path]) -> None:
+    from emulator.elf import read_elf
+
+    wanted_types = ("STT_FUNC", "STT_NOTYPE", "STT_OBJECT")
+    for name in ("sh", "fsd", "netd", "spin"):
+        with built_programs[name].open("rb") as f:
+            table = ELFFile(f).get_section_by_name(".symtab")
+            expected = sorted({(s["st_value"], s["st_size"], s.name) for s in table.iter_symbols()
+                               if s["st_info"]["type"] in wanted_types and s.name and s["st_value"]
+                               and not s.name.startswith((".L", "$"))})
+        assert read_elf(built_programs[name]).symbols == expected, name
+
+
+def test_a_symbol_table_linked_to_a_missing_string_table_is_refused_by_name(
+    built_programs: dict[str, Path], tmp_path: Path
+) -> None:
+    from emulator.elf import ElfError, read_elf
+
+    raw = bytearray(built_programs["hello"].read_bytes())
+    with built_programs["hello"].open("rb") as f:
+        elf = ELFFile(f)
+        index = next(i for i, sec in enumerate(elf.iter_sections()) if sec.name == ".symtab")
+        header_at = elf["e_shoff"] + index * elf["e_shentsize"]
+    SH_LINK = 40  # offset of sh_link in an Elf64_Shdr
+    raw[header_at + SH_LINK:header_at + SH_LINK + 4] = (9999).to_bytes(4, "little")
+    damaged = tmp_path / "hello"
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(ElfError, match=r"hello: malformed ELF: .*section 9999"):
+        read_elf(damaged)
+
+
 def test_programs_contain_no_compressed_instructions(built_programs: dict[str, Path]) -> None:
     decoder = Cs(CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC)
     for name, path in built_programs.items():
