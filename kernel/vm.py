@@ -104,6 +104,7 @@ class AddressSpace:
         """Allocate the root table (separate from __init__ so the owner exists first)."""
         self.root = self.frames.alloc(self.owner, FrameKind.TABLE)
         self.tables = [self.root]
+        self._leaf_tables.clear()
 
     @property
     def satp(self) -> int:
