@@ -247,8 +247,7 @@ class Kernel:
     def _begin_slice(self) -> None:
         """Start charging instructions to the current domain."""
         self.slice_start = self.clock.count
-        if self.tracer is not None:
-            self._slice_began = self.board.now
+        self._slice_began = self.board.now
 
     def _end_slice(self, d: Domain) -> None:
         """Charge d for the instructions since its slice began."""
