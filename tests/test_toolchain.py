@@ -27,6 +27,7 @@ from toolchain.build import (
     UnknownProgram,
     build_all,
     build_program,
+    build_programs,
     default_build_dir,
     list_programs,
 )
@@ -301,6 +302,17 @@ def test_an_unknown_program_is_refused_with_the_list_of_programs() -> None:
         build_program("no-such-program")
     assert "no-such-program" in str(caught.value)
     assert all(name in str(caught.value) for name in list_programs())
+
+
+def test_several_programs_build_in_one_pass_that_checks_the_library_once(tmp_path: Path) -> None:
+    steps: list[str] = []
+    built = build_programs(["hello", "spin", "hello"], tmp_path, lambda done, total, what: steps.append(what))
+    assert sorted(built) == ["hello", "spin"]
+    assert built == {name: build_program(name, tmp_path) for name in ("hello", "spin")}
+    library = [what for what in steps if "userland/lib/" in what]
+    assert library and len(library) == len(set(library))  # each library source once
+    with pytest.raises(UnknownProgram, match="no-such-program"):
+        build_programs(["hello", "no-such-program"], tmp_path)
 
 
 def test_build_directory_defaults_to_lamina_build_dir_or_repo_build(

@@ -10,6 +10,7 @@ from toolchain.build import (
     UnknownProgram,
     build_all,
     build_program,
+    build_programs,
     default_build_dir,
     list_programs,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "UnknownProgram",
     "build_all",
     "build_program",
+    "build_programs",
     "default_build_dir",
     "list_programs",
 ]

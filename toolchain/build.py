@@ -91,6 +91,18 @@ def build_all(
     return _build(list_programs(source_root), build_dir, progress, source_root)
 
 
+def build_programs(
+    names: list[str],
+    build_dir: Path | None = None,
+    progress: Progress | None = None,
+    source_root: Path | None = None,
+) -> dict[str, Path]:
+    """Bring several programs (and the library they share) up to date in one pass, so
+    the library is checked once, not once a program; return {name: path of its ELF}.
+    Raises UnknownProgram, listing the available programs, for an unknown name."""
+    return _build(list(dict.fromkeys(names)), build_dir, progress, source_root)
+
+
 def build_program(
     name: str,
     build_dir: Path | None = None,
