@@ -28,13 +28,6 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def median_seconds(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
-    """Median wall-clock time of fn() over `repeat` runs, after `warmup` unmeasured runs."""
-    for _ in range(warmup):
-        fn()
-    return statistics.median(timed(fn) for _ in range(repeat))
-
-
 @dataclass(frozen=True)
 class PairedRatio:
     """The outcome of measuring a path against its baseline in pairs."""

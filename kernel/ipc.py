@@ -78,7 +78,7 @@ def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
     """server waits in recv: give it caller's message; caller now waits for the reply."""
     wait = caller.ipc
     assert wait is not None and server.ipc is not None
-    page = transfer_page(k, caller, wait.send_page, server, server.ipc.window) if wait.send_page else 0
+    page = transfer_page(k, caller, wait.send_page, server, server.ipc.window)
     set_message(k, server, caller.id, wait.words, page)
     wait.kind = "reply"
     server.ipc = None
@@ -98,7 +98,7 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
         return -ESRCH
     if server is d:
         return -Errno.EDEADLK
-    err = check_send_page(d, send_page) if send_page else None
+    err = check_send_page(d, send_page)
     if err is not None:
         return -err
     if window and not is_user_page(window):
@@ -137,12 +137,12 @@ def reply(k: Kernel, d: Domain, caller_id: int, words: tuple[int, ...], send_pag
     caller = k.domains.get(caller_id)
     if caller is None or caller not in d.callers:
         return -ESRCH
-    err = check_send_page(d, send_page) if send_page else None
+    err = check_send_page(d, send_page)
     if err is not None:
         return -err
     d.callers.remove(caller)
     assert caller.ipc is not None
-    page = transfer_page(k, d, send_page, caller, caller.ipc.window) if send_page else 0
+    page = transfer_page(k, d, send_page, caller, caller.ipc.window)
     set_message(k, caller, 0, words, page)
     caller.ipc = None
     d.stats.ipc_sent += 1

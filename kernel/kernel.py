@@ -199,7 +199,8 @@ class Kernel:
         """Someone else can run now: a slice stretched by ALONE_QUANTA ends with its
         current quantum."""
         clock, start, quantum = self.clock, self.slice_start, self.quantum
-        boundary = start + max(1, -((start - clock.count) // quantum)) * quantum
+        elapsed = clock.count - start
+        boundary = start + max(1, -(-elapsed // quantum)) * quantum
         if boundary < clock.deadline:
             clock.set_deadline(boundary)
 

@@ -31,34 +31,27 @@ from emulator.riscv import (
 from kernel.abi import USER_VA_LIMIT, Perm
 from kernel.frames import FrameKind, FrameTable
 
-_PERM_BITS = ((Perm.R, PTE_R), (Perm.W, PTE_W), (Perm.X, PTE_X))
 TABLE_PAGE = struct.Struct("<512Q")  # a page-table page: 512 little-endian PTEs
 LEAF_REGION_SHIFT = PAGE_SHIFT + SV39_VPN_BITS  # one leaf table maps 2 MiB
 VPN_MASK = (1 << SV39_VPN_BITS) - 1
-RWX_SHIFT = 1  # PTE_R, PTE_W and PTE_X are bits 1..3 of a PTE, in Perm's order (R=1, W=2, X=4)
-ALL_PERMS = 7
-
-
-def _pte_bits(perm: int) -> int:
-    """The PTE's R, W and X bits for ABI permissions perm."""
-    return sum(bit for p, bit in _PERM_BITS if perm & p)
-
-
-# Both directions as tables built once: IntFlag arithmetic costs 0.4 to 0.7 us an
-# operation in Python 3.11, and these run on every page a system call checks or maps.
-_PERM_OF_RWX = tuple(Perm(sum(p for p, bit in _PERM_BITS if (rwx << RWX_SHIFT) & bit)) for rwx in range(8))
-_RWX_OF_PERM = tuple(_pte_bits(perm) for perm in range(8))
-_VALID_PERMS = frozenset({Perm.R, Perm.R | Perm.W, Perm.R | Perm.X, Perm.R | Perm.W | Perm.X})
+# PTE_R, PTE_W and PTE_X are Perm.R, Perm.W and Perm.X shifted left by one, so converting
+# is a shift: IntFlag arithmetic costs 0.4 to 0.7 us an operation in Python 3.11, and
+# these conversions run on every page a system call checks or maps.
+RWX_SHIFT = 1
+assert (PTE_R, PTE_W, PTE_X) == (Perm.R << RWX_SHIFT, Perm.W << RWX_SHIFT, Perm.X << RWX_SHIFT)
+RWX = 7  # Perm.R | Perm.W | Perm.X, as a plain int
+PERMS = tuple(Perm(bits) for bits in range(8))  # each combination made once: Perm(n) costs 0.35 us
+VALID_PERMS = frozenset({PERMS[1], PERMS[3], PERMS[5], PERMS[7]})  # R, RW, RX, RWX
 
 
 def pte_flags(perm: Perm) -> int:
     """PTE bits for a user page with ABI permissions perm (A and D preset: no A/D faults)."""
-    return PTE_U | PTE_A | PTE_D | _RWX_OF_PERM[perm]  # perm is R, W, X or a union of them
+    return PTE_U | PTE_A | PTE_D | (int(perm) & RWX) << RWX_SHIFT
 
 
 def pte_perm(pte: int) -> Perm:
     """ABI permissions of a leaf PTE."""
-    return _PERM_OF_RWX[(pte >> RWX_SHIFT) & ALL_PERMS]
+    return PERMS[(pte >> RWX_SHIFT) & RWX]
 
 
 def within(perm: int, limit: int) -> bool:
@@ -68,7 +61,7 @@ def within(perm: int, limit: int) -> bool:
 
 def valid_perm(perm: int) -> bool:
     """True for R, R+W, R+X, R+W+X: Sv39 reserves W without R, and a page needs some access."""
-    return perm in _VALID_PERMS
+    return perm in VALID_PERMS
 
 
 def is_user_page(va: int) -> bool:
@@ -193,7 +186,7 @@ class AddressSpace:
         if length < 0 or va < 0 or va + length > USER_VA_LIMIT:
             return None
         out = []
-        required = PTE_V | _RWX_OF_PERM[need]  # checked on the raw PTE: no Mapping made
+        required = PTE_V | (int(need) & RWX) << RWX_SHIFT  # checked on the raw PTE: no Mapping made
         while length > 0:
             offset = va % PAGE_SIZE
             slot = self._slot(va - offset, create=False)
