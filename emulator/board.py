@@ -52,7 +52,6 @@ class Board:
         self.console = Console(config.console_sink)
         self.disk = Disk(config.disk_image, self.ram) if config.disk_image else None
         self.nic = Nic(config.nic_mac) if config.nic_mac is not None else None
-        self.idle = 0  # virtual time spent with nothing to run
 
     @property
     def instructions(self) -> int:
@@ -62,11 +61,17 @@ class Board:
     @property
     def now(self) -> int:
         """Virtual time: instructions retired plus idle time skipped, in instructions."""
-        return self.cpu.clock.count + self.idle
+        clock = self.cpu.clock
+        return clock.count + clock.idle
+
+    @property
+    def idle(self) -> int:
+        """Virtual time spent with nothing to run."""
+        return self.cpu.clock.idle
 
     def idle_until(self, time: int) -> None:
         """Nothing can run until virtual time `time`: let it pass at once."""
-        self.idle += max(0, time - self.now)
+        self.cpu.clock.idle_until(time)
 
     def shutdown(self) -> None:
         """Power off: devices finish their work and flush to the host."""

@@ -5,7 +5,8 @@ Virtual time on the board is the number of guest instructions retired. The block
 block boundary at or past a deadline, which is how the kernel gets deterministic
 preemption. When a trap ends a block early, trap entry retracts the instructions that
 did not run; a trapping instruction (ecall included) does not retire, as the privileged
-spec says of instret. This class is the kernel-facing view of that shared state.
+spec says of instret. Virtual time is that count plus the time the board spent idle
+(nothing to run). This class is the kernel-facing view of that shared state.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class InstructionClock:
         self.state.deadline = count
 
     deadline = property(attrgetter("state.deadline"), doc="The absolute count at which the CPU stops.")
+    idle = property(attrgetter("state.idle"), doc="Virtual time that passed with nothing to run.")
+
+    def idle_until(self, time: int) -> None:
+        """Let virtual time pass to `time` with no instruction retired (never backwards).
+        The cycle and time CSRs read count + idle, so the hooks share it."""
+        self.state.idle += max(0, time - (self.state.count + self.state.idle))
 
     @property
     def expired(self) -> bool:

@@ -40,7 +40,7 @@ from unicorn.riscv_const import (
 
 from emulator import decode, mmu
 from emulator.clock import InstructionClock
-from emulator.hooks import NARGS, Hooks, Registers, retract
+from emulator.hooks import NARGS, Hooks, Registers
 from emulator.ram import PhysicalMemory
 from emulator.riscv import A0, PTE_X, Cause, Trap, cause_from_code
 
@@ -109,7 +109,7 @@ class Cpu:
         self.ram = ram
         self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64)
         self.uc.mem_map_ptr(ram.base, ram.size, UC_PROT_ALL, ram.host_address)
-        self.hooks = Hooks(self.uc, hook_library, self._on_trap_entry)
+        self.hooks = Hooks(self.uc, hook_library, self._on_trap_entry, ram)
         self.state = self.hooks.state
         # Inside a trap handler: a0..a7 as saved at trap entry; writes to it are restored
         # into the registers when the handler returns. One view made once: reading a
@@ -233,6 +233,7 @@ class Cpu:
     def flush_tlb(self) -> None:
         """sfence.vma: forget cached translations after page tables change."""
         self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+        self.hooks.forget_code()
 
     def watch_instructions(self, callback: Callable[[int], None]) -> None:
         """A debugging port: call callback(address) before every instruction executes.
@@ -257,6 +258,7 @@ class Cpu:
         a trap handler stopped it.
         """
         self.load(ctx)
+        self.hooks.forget_code()  # devices may have written memory since the last run
         self.clock.arm(instructions)
         pc = ctx.pc
         while True:
@@ -270,6 +272,7 @@ class Cpu:
                 self.uc.reg_write(UC_RISCV_REG_PC, pc)
                 self.state.stop_pc = pc
             break
+        self.hooks.settle_counter(self.uc)  # a counter read that ended the last block
         if self._trap_error is not None:
             err, self._trap_error = self._trap_error, None
             raise err
@@ -284,6 +287,8 @@ class Cpu:
         An exception escaping the vector (a board or kernel bug) stops the CPU and is
         raised again from run(): it must not vanish inside a C callback."""
         s = self.state
+        if s.cause == Cause.LOAD_MISALIGNED:
+            s.cause = self._misaligned_cause(s.pc)
         self._in_trap = True
         try:
             s.keep_running = self.trap_handler(s.cause, s.pc)  # type: ignore[misc]
@@ -291,6 +296,14 @@ class Cpu:
             self._trap_error = err
             s.keep_running = 0
         self._in_trap = False
+
+    def _misaligned_cause(self, pc: int) -> int:
+        """Unicorn reports a misaligned AMO as a load fault; the spec makes every AMO but
+        lr a store/AMO fault (cause 6)."""
+        insn = self._fetch(pc)
+        if insn is not None and decode.is_store_amo(insn):
+            return Cause.STORE_MISALIGNED
+        return Cause.LOAD_MISALIGNED
 
     def trap_value(self, cause: int, pc: int) -> int:
         """stval for the trap being handled, rebuilt since Unicorn does not write it."""
@@ -300,8 +313,9 @@ class Cpu:
         """Handle the trap behind an emu_start error (ebreak, or an access outside RAM)
         outside the hook: returns (pc to resume at, keep running)."""
         s = self.state
+        self.hooks.settle_counter(self.uc)
         trap = self._error_trap(err)
-        retract(s, trap.pc)
+        self.hooks.retract(trap.pc)
         saved = [self.uc.reg_read(UC_RISCV_REG_X0 + A0 + i) for i in range(NARGS)]
         s.a[:] = saved
         s.cause, s.pc, s.resume_pc = trap.cause, trap.pc, trap.pc
@@ -325,11 +339,18 @@ class Cpu:
         return Trap(cause, pc, self._tval(cause, pc))
 
     def _fetch(self, pc: int) -> int | None:
-        """The instruction word at user address pc, or None if it cannot be fetched."""
-        pa = mmu.translate(self.ram, self._satp, pc, PTE_X)
-        if pa is None or not self.ram.contains(pa, 4):
-            return None
-        return self.ram.read_u32(pa)
+        """The instruction at user address pc (16 bits for a compressed one, 32 otherwise;
+        the two halves of a 4-byte one may lie on different pages), or None if it cannot
+        be fetched."""
+        parcels = []
+        for at in (pc, pc + 2):
+            pa = mmu.translate(self.ram, self._satp, at, PTE_X)
+            if pa is None:
+                return None
+            parcels.append(self.ram.read_u16(pa))
+            if decode.insn_length(parcels[0]) == 2:
+                return parcels[0]
+        return parcels[0] | parcels[1] << 16
 
     def _tval(self, cause: Cause, pc: int) -> int:
         """stval for a trap at pc, rebuilt since Unicorn does not write it."""

@@ -12,6 +12,7 @@ import struct
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
 
 
 class PhysicalMemory:
@@ -68,6 +69,10 @@ class PhysicalMemory:
         if not 0 <= off <= self.size - 8:
             raise IndexError(f"physical address {pa:#x}+8 outside RAM")
         _U64.pack_into(self._view, off, value)
+
+    def read_u16(self, pa: int) -> int:
+        """The little-endian 16-bit half-word at pa (an instruction parcel)."""
+        return _U16.unpack_from(self._view, self._offset(pa, 2))[0]
 
     def read_u32(self, pa: int) -> int:
         """The little-endian 32-bit word at pa."""

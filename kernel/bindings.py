@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kernel.abi import Device, Errno, Notify, Sys, CONSOLE_WRITE_MAX
+from kernel.abi import CONSOLE_WRITE_MAX, Device, Errno, Notify, Sys
+from kernel.notify import notify
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -109,8 +110,6 @@ def sys_console_read(k: Kernel, d: Domain, buf: int, length: int) -> int:
 
 def console_input_arrived(k: Kernel) -> None:
     """Tell the domains that found no console input that some (or its end) is here."""
-    from kernel.ipc import notify
-
     for did in sorted(k.console_readers):
         reader = k.domains.get(did)
         if reader is not None and reader.alive:

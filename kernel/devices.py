@@ -13,10 +13,12 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
+from emulator.disk import LATENCY, PER_SECTOR
 from emulator.riscv import PAGE_SIZE
 from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, Device, DiskOp, Errno, Notify, Perm, Sys
 from kernel.bindings import Binding, holds
 from kernel.frames import KERNEL
+from kernel.notify import notify
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -65,8 +67,6 @@ def sys_disk_info(k: Kernel, d: Domain) -> int:
 
 def disk_completions(k: Kernel) -> None:
     """Finish the disk requests due by now: unpin their frames, notify their domains."""
-    from kernel.ipc import notify
-
     if k.board.disk is None:
         return
     for req in k.board.disk.complete_until(k.board.now):
@@ -83,8 +83,6 @@ def disk_completions(k: Kernel) -> None:
 
 def service_time(req) -> int:
     """How long the disk worked on a request (its own latency, not its wait in the queue)."""
-    from emulator.disk import LATENCY, PER_SECTOR
-
     return LATENCY + PER_SECTOR * req.count
 
 
@@ -106,8 +104,6 @@ def sys_timer(k: Kernel, d: Domain, deadline: int) -> int:
 
 def timer_expiries(k: Kernel) -> None:
     """Notify every domain whose timer is due."""
-    from kernel.ipc import notify
-
     now = k.board.now
     while k.timers and k.timers[0][0] <= now:
         deadline, did = heapq.heappop(k.timers)

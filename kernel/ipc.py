@@ -1,4 +1,5 @@
-"""Inter-domain communication: synchronous call/reply/receive, and notifications.
+"""Inter-domain communication: synchronous call/reply/receive (notifications, the
+asynchronous half, are kernel/notify.py).
 
 A call carries IPC_WORDS register words and optionally one page (shared with the
 receiver, with permissions no wider than the sender's). The caller blocks until the
@@ -18,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator.riscv import A0, PAGE_SIZE
-from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, DomState, Errno, Perm, Sys
+from emulator.riscv import PAGE_SIZE
+from kernel.abi import DomState, Errno, Perm, Sys
 from kernel.memory import place_frame
+from kernel.notify import set_message
 from kernel.vm import is_user_page, valid_perm, within
 
 if TYPE_CHECKING:
@@ -65,13 +67,6 @@ def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: i
     m = src.space.lookup(send_page & ~PERM_MASK)
     assert m is not None
     return window if place_frame(k, dst, window, m.pa, Perm(send_page & PERM_MASK)) else 0
-
-
-def set_message(k: Kernel, d: Domain, status: int, words: tuple[int, ...], page: int) -> None:
-    """Write a0 (status or sender), a1..a4 (words, zero-filled) and a5 (page) of d."""
-    if len(words) < IPC_WORDS:
-        words = (*words, *(0,) * (IPC_WORDS - len(words)))
-    k.board.cpu.set_context_regs(d.context, A0, (status, *words, page))
 
 
 def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
@@ -169,30 +164,6 @@ def sys_ipc_reply_recv(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: 
     return sys_ipc_recv(k, d, window)
 
 
-def notify(k: Kernel, target: Domain, bits: int, sender: Domain | None = None) -> None:
-    """Set notification bits of target, waking it if it waits in recv."""
-    if k.tracer is not None:
-        k.tracer.message(sender, target, "notify", k.board.now)
-    target.notify_bits |= bits
-    if target.ipc is not None and target.ipc.kind == "recv":
-        bits, target.notify_bits = target.notify_bits, 0
-        set_message(k, target, 0, (bits,), 0)
-        target.ipc = None
-        k.wake(target)
-
-
-def sys_notify(k: Kernel, d: Domain, dest: int, bits: int) -> int:
-    """notify(dest, bits): set user notification bits (at or above 1 << 16) of dest."""
-    if bits == 0 or bits >> 64 or bits & ((1 << NOTIFY_USER_SHIFT) - 1):
-        return -Errno.EINVAL
-    target = k.domains.get(dest)
-    if target is None or not target.alive:
-        return -Errno.ESRCH
-    notify(k, target, bits, d)
-    d.stats.ipc_sent += 1
-    return 0
-
-
 def abort_ipc(k: Kernel, d: Domain) -> None:
     """d is going away: every domain blocked on it gets -ESRCH; d leaves every queue."""
     for other in list(d.senders) + list(d.callers):
@@ -216,5 +187,4 @@ SYSCALLS = {
     Sys.IPC_RECV: sys_ipc_recv,
     Sys.IPC_REPLY: sys_ipc_reply,
     Sys.IPC_REPLY_RECV: sys_ipc_reply_recv,
-    Sys.NOTIFY: sys_notify,
 }

@@ -18,6 +18,7 @@ from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
 from emulator.riscv import Trap, cause_from_code
 from kernel import devices, ipc, memory, net
+from kernel.notify import notify
 from kernel.abi import DomState, Errno, Notify
 from kernel.bindings import console_input_arrived
 from kernel.domain import Domain
@@ -149,7 +150,7 @@ class Kernel:
                 d.parent.children.append(c)
         d.children = []
         if d.parent is not None:
-            ipc.notify(self, d.parent, Notify.CHILD)
+            notify(self, d.parent, Notify.CHILD)
         else:
             d.reaped = True
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from kernel.abi import NIC_FRAME_MAX, NIC_FRAME_MIN, Device, Errno, Notify, Sys
 from kernel.bindings import Binding, holds
 from kernel.domain import Domain
-from kernel.ipc import notify
+from kernel.notify import notify
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from kernel import bindings, devices, ipc, lifecycle, memory, net, upcall
+from kernel import bindings, devices, ipc, lifecycle, memory, net, notify, upcall
 from kernel.abi import Errno, Sys
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ SYSCALLS: dict[int, Handler] = {
     **lifecycle.SYSCALLS,
     **upcall.SYSCALLS,
     **ipc.SYSCALLS,
+    **notify.SYSCALLS,
     **bindings.SYSCALLS,
     **devices.SYSCALLS,
     **net.SYSCALLS,

@@ -20,6 +20,7 @@ from lamina.config import BindingSpec, DomainSpec, SystemConfig
 from lamina.flame import FlameProfiler, layer_of
 from lamina.loc import REPO_ROOT, code_lines
 from lamina.system import RunOptions, run_config
+from toolchain.layout import SourceTree
 
 CONSOLE = BindingSpec("console")
 REPEAT = 20  # operations per measuring run
@@ -122,7 +123,8 @@ def layer_lines(layer: str, programs: tuple[str, ...]) -> int:
     """Code lines of a layer: every userland source the flame profiler would put in it
     (for "program", only the workload's own programs)."""
     if layer == "program":
-        return sum(code_lines(REPO_ROOT / "userland" / "programs" / f"{p}.c") for p in programs)
+        sources = SourceTree(REPO_ROOT).program_sources()
+        return sum(code_lines(sources[p]) for p in programs)
     userland = REPO_ROOT / "userland"
     return sum(code_lines(f) for f in sorted(userland.rglob("*"))
                if f.suffix in (".c", ".S") and layer_of(f.relative_to(REPO_ROOT).as_posix()) == layer)

@@ -30,7 +30,7 @@ RAM_MIB_RANGE = (16, 4096)
 MIN_QUANTUM = 100
 PORT_RANGE = (0, 65535)
 NIC_PROTOCOLS = {0: "any", 1: "icmp", 6: "tcp", 17: "udp"}
-PROGRAM_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a file name in userland/programs, no path
+PROGRAM_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a program's name (userland/<kind>/<name>.c), no path
 DOMAIN_NAME = re.compile(r"[A-Za-z0-9_.#-]+")  # '#' for the "spin#2" names made below
 NAME_RULES = {PROGRAM_NAME: "letters, digits, _ and -", DOMAIN_NAME: "letters, digits, _ . # and -"}
 DEVICE_NAMES = tuple(d.name.lower() for d in Device)  # "console", "disk", "nic"
@@ -55,7 +55,7 @@ class DomainSpec:
     """One domain the board creates at boot."""
 
     name: str  # unique within the config; how traces and stats label it
-    program: str  # userland program name (userland/programs/<program>.c)
+    program: str  # userland program name (userland/<kind>/<program>.c)
     args: tuple[str, ...] = ()  # argv[1:]
     share: int = 100  # CPU tickets for proportional-share scheduling
     page_quota: int = 8192  # frames this domain's subtree may hold

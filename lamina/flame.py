@@ -28,7 +28,7 @@ MAX_DEPTH = 64
 LAYERS = (
     ("userland/lib/ext2/", "file server"),
     ("userland/lib/fsserver.c", "file server"),
-    ("userland/programs/fsd.c", "file server"),
+    ("userland/sbin/fsd.c", "file server"),
     ("userland/lib/fsclient.c", "file client"),
     ("userland/lib/fork.c", "library OS"),
     ("userland/lib/proc.c", "library OS"),
@@ -41,13 +41,12 @@ LAYERS = (
     ("userland/lib/spawn.c", "library OS"),
     ("userland/lib/cwd.c", "library OS"),
     ("userland/lib/net/", "network server"),
-    ("userland/programs/netd.c", "network server"),
+    ("userland/sbin/netd.c", "network server"),
     ("userland/lib/netclient.c", "network client"),
     ("userland/lib/sh", "shell"),
     ("userland/lib/", "C library"),
     ("gen/usys.S", "C library"),
-    ("userland/programs/", "program"),
-)
+)  # anything else in userland/ is a program (userland/bin, demos, tests, ...)
 
 
 def layer_of(source: str | None) -> str:

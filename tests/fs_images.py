@@ -23,7 +23,7 @@ DEBUGFS = shutil.which("debugfs") or shutil.which("debugfs", path="/sbin:/usr/sb
 CONSOLE = BindingSpec("console")
 SECTOR = 512
 
-# The 256 runs the test pattern is made of (see userland/programs/fsput.c): within a
+# The 256 runs the test pattern is made of (see userland/tests/fsput.c): within a
 # run of 256 bytes starting at i, byte i + j is run_start + 13 * j.
 _RUNS = [bytes((b + 13 * j) & 0xFF for j in range(256)) for b in range(256)]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from emulator import mmu
 from emulator.elf import ElfImage, Symbolizer
 from emulator.riscv import A0, A1, A3, A4, A6, A7, PTE_R, PTE_W, Cause, Trap, cause_from_code
-from kernel import ipc
+from kernel.notify import notify
 from kernel.abi import NOTIFY_USER_SHIFT, Device, DomState, Sys
 from kernel.bindings import CONSOLE, Binding
 from kernel.domain import Domain
@@ -215,7 +215,7 @@ class FuzzRun:
         call waits on (which the call sees as -ESRCH)."""
         assert d.ipc is not None
         if d.ipc.kind == "recv":
-            ipc.notify(self.kernel, d, 1 << NOTIFY_USER_SHIFT)
+            notify(self.kernel, d, 1 << NOTIFY_USER_SHIFT)
         else:
             assert d.ipc.peer is not None
             self.kernel.destroy_domain(d.ipc.peer)

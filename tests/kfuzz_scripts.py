@@ -1,6 +1,6 @@
 """Scripts for kfuzz, the system-call interpreter the kernel fuzz test runs.
 
-userland/programs/kfuzz.c executes a script of records, each a call number and seven
+userland/tests/kfuzz.c executes a script of records, each a call number and seven
 arguments; an argument is a literal or a symbolic value the interpreter resolves when
 it runs (its own id, its Nth child, a scratch page, ...), so that random scripts meet
 the interesting cases. This module writes records in the interpreter's format and
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from emulator.riscv import PAGE_SIZE
 from kernel.abi import CONSOLE_WRITE_MAX, NOTIFY_USER_SHIFT, STRUCTS, USER_VA_LIMIT, Sys
 
-KFUZZ_SOURCE = Path(__file__).resolve().parent.parent / "userland" / "programs" / "kfuzz.c"
+KFUZZ_SOURCE = Path(__file__).resolve().parent.parent / "userland" / "tests" / "kfuzz.c"
 # The interpreter's protocol (argument kinds, pseudo-ops, limits), read from its source.
 PROTOCOL = re.compile(r"^#define (K_\w+|OP_\w+|NARGS|NSCRATCH|PROBE_\w+) \(?(-?0x[0-9a-fA-F]+|-?\d+)", re.M)
 P = {name: int(value, 0) for name, value in PROTOCOL.findall(KFUZZ_SOURCE.read_text())}

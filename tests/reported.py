@@ -1,6 +1,6 @@
 """Reading what the system-call test programs print: one "name = value" line per result.
 
-Programs such as memcalls and ipcping (userland/programs/) print each result as a line
+Programs such as memcalls and ipcping (userland/tests/) print each result as a line
 `name = value`, the value a decimal number (a return value or -errno), a 0x-prefixed
 hex number (an address), or text. `reported` turns a run's console text into a dict.
 """

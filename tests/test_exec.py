@@ -2,7 +2,7 @@
 exec.c, exec.S, spawn.c) read executables through the real file server from a real
 ext2 image, checked and staged before anything of the caller changes.
 
-One run of exectest (userland/programs/exectest.c) does the work: it tries to exec
+One run of exectest (userland/tests/exectest.c) does the work: it tries to exec
 each damaged executable below, then forks children that exec, chains execs, passes
 descriptors and a pipe across an exec, and spawns. The tests read its report.
 """
@@ -87,15 +87,16 @@ def damaged(elf: bytes) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory) -> Path:
-    """An ext2 image with /bin/{exectest,true,echo}, /data.txt, and bad executables
+    """An ext2 image with /tests/exectest, /bin/{true,echo}, /data.txt, and bad executables
     in /bad (mode 0755, except /bad/not_executable: a good program, mode 0644)."""
     path = tmp_path_factory.mktemp("exec") / "disk.img"
     make_filesystem(path, MkfsOptions(size=8 << 20, block_size=1024))
     true = build_program("true").read_bytes()
     with Ext2Image(path, writable=True) as fs:
-        fs.mkdir("/bin", 0o755)
-        fs.mkdir("/bad", 0o755)
-        for name in ("exectest", "true", "echo"):
+        for directory in ("/bin", "/tests", "/bad"):
+            fs.mkdir(directory, 0o755)
+        fs.write_file("/tests/exectest", build_program("exectest").read_bytes(), 0o755)
+        for name in ("true", "echo"):
             fs.write_file(f"/bin/{name}", build_program(name).read_bytes(), 0o755)
         fs.write_file("/data.txt", b"abcdefghijklmnop\n")
         for name, data in damaged(true).items():
@@ -163,7 +164,7 @@ def test_an_exec_chain_keeps_the_pid_and_the_parent(w: dict, main_run) -> None:
 
 def test_a_relative_path_is_found_from_the_current_directory_which_exec_keeps(w: dict) -> None:
     assert w["relative.chdir"] == 0 and w["relative.status"] == 0
-    assert w["cwd.after_exec"] == "/bin"
+    assert w["cwd.after_exec"] == "/tests"
 
 
 def test_a_spawned_child_starts_in_its_parents_current_directory(w: dict) -> None:

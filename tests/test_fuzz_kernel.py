@@ -1,7 +1,7 @@
 """Fuzzing the kernel with random system calls made by real RISC-V programs.
 
 Hypothesis draws scripts of kernel calls (tests/kfuzz_scripts.py); the guest program
-kfuzz (userland/programs/kfuzz.c) executes them with raw ecalls, two or three
+kfuzz (userland/tests/kfuzz.c) executes them with raw ecalls, two or three
 interpreters side by side, on a small board (tests/kfuzz_runner.py). After every trap
 the kernel takes, the checks of kernel_invariants.py run: no Python exception escapes
 the kernel; every frame is free, owned by exactly one domain, or shared only through a

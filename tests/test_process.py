@@ -2,7 +2,7 @@
 copy-on-write, wait/exit/kill, and file descriptors over the console and the file
 service, all in userland/lib (fork.c, wait.c, fd.c, proc.c) on the kernel's calls.
 
-Each test runs a real program (userland/programs/) and checks what it printed, its
+Each test runs a real program (userland/tests/) and checks what it printed, its
 exit status, and that every frame came back once the run ended.
 """
 

@@ -191,7 +191,7 @@ def test_a_program_that_only_uses_printf_follows_a_redirected_stdout(sh) -> None
 
 
 def test_a_fault_after_exec_names_the_new_program_and_its_source_line(sh) -> None:
-    s = sh("nullderef\necho $?\n")
+    s = sh("/demos/nullderef\necho $?\n")
     [line] = [x for x in s.log if "killed" in x]
     assert "(nullderef)" in line and "nullderef.c:" in line and "<main+" in line
     assert s.lines[-1] == "139"
@@ -205,7 +205,7 @@ def bomb_size(s: Session) -> int:
 
 
 def test_a_fork_bomb_is_contained_by_its_quota_and_the_shell_survives(sh) -> None:
-    s = sh("forkbomb 400\necho alive $?\nls /bin | wc -l\n")
+    s = sh("/demos/forkbomb 400\necho alive $?\nls /bin | wc -l\n")
     assert 10 < bomb_size(s) < 400 // 8  # each process holds several pages
     assert s.lines[1] == "alive 0" and int(s.lines[2]) > 10
     assert s.status == 0
@@ -215,7 +215,7 @@ def test_a_fork_bomb_is_contained_by_its_quota_and_the_shell_survives(sh) -> Non
 
 @pytest.mark.stress
 def test_a_fork_bomb_under_the_shells_own_job_quota_leaves_the_shell_usable(sh) -> None:
-    s = sh("forkbomb\necho alive $?\n")
+    s = sh("/demos/forkbomb\necho alive $?\n")
     assert bomb_size(s) > 100
     assert s.lines[-1] == "alive 0"
     assert s.status == 0

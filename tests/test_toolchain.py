@@ -128,8 +128,8 @@ def make_small_tree(root: Path) -> Path:
             "void sys_exit(int status) __attribute__((noreturn));\n"
             "void exit(int status) { sys_exit(status); }\n"
         ),
-        "programs/one.c": "#include <a.h>\nint main(void) { return a_value(); }\n",
-        "programs/two.c": "#include <b.h>\nint main(void) { return b_value(); }\n",
+        "bin/one.c": "#include <a.h>\nint main(void) { return a_value(); }\n",
+        "bin/two.c": "#include <b.h>\nint main(void) { return b_value(); }\n",
     }
     userland = root / "userland"
     for name, text in files.items():
@@ -261,7 +261,7 @@ def test_touching_a_source_without_changing_it_rebuilds_nothing(tmp_path: Path) 
     root = make_small_tree(tmp_path / "tree")
     build_all(tmp_path / "build", source_root=root)
     os.utime(root / "userland" / "include" / "a.h")
-    os.utime(root / "userland" / "programs" / "one.c")
+    os.utime(root / "userland" / "bin" / "one.c")
     messages, progress = recorder()
     build_all(tmp_path / "build", progress, source_root=root)
     assert work_done(messages) == []
@@ -274,25 +274,25 @@ def test_editing_a_header_recompiles_exactly_the_files_that_include_it(tmp_path:
         header.write("int a_other(void);\n")
     messages, progress = recorder()
     build_all(tmp_path / "build", progress, source_root=root)
-    assert compiled(messages) == {"userland/lib/a.c", "userland/programs/one.c"}
+    assert compiled(messages) == {"userland/lib/a.c", "userland/bin/one.c"}
 
 
 def test_changing_a_program_relinks_only_that_program(tmp_path: Path) -> None:
     root = make_small_tree(tmp_path / "tree")
     build_all(tmp_path / "build", source_root=root)
-    (root / "userland" / "programs" / "two.c").write_text("int main(void) { return 7; }\n")
+    (root / "userland" / "bin" / "two.c").write_text("int main(void) { return 7; }\n")
     messages, progress = recorder()
     build_all(tmp_path / "build", progress, source_root=root)
-    assert work_done(messages) == ["compile userland/programs/two.c", "link bin/two"]
+    assert work_done(messages) == ["compile userland/bin/two.c", "link bin/two"]
 
 
 def test_a_syntax_error_reports_the_compilers_message_with_file_and_line(tmp_path: Path) -> None:
     root = make_small_tree(tmp_path / "tree")
-    (root / "userland" / "programs" / "broken.c").write_text("int main(void)\n{\n  return 0\n}\n")
+    (root / "userland" / "bin" / "broken.c").write_text("int main(void)\n{\n  return 0\n}\n")
     with pytest.raises(BuildError) as caught:
         build_program("broken", tmp_path / "build", source_root=root)
     message = str(caught.value)
-    assert message.startswith("userland/programs/broken.c:3:11: error: expected ';'")
+    assert message.startswith("userland/bin/broken.c:3:11: error: expected ';'")
     assert message == caught.value.stderr
     assert not (tmp_path / "build" / "bin" / "broken").exists()
 
@@ -414,18 +414,22 @@ def test_fault_programs_contain_their_faulting_instruction(built_programs: dict[
     assert any(m == "ld" and op.endswith("0(zero)") for _, m, op in main_of("nullderef"))
 
 
-def test_default_disk_image_holds_every_program_in_bin(built_programs, tmp_path):
+def test_default_disk_image_keeps_each_kind_of_program_in_its_own_directory(built_programs, tmp_path):
     import shutil
     import subprocess
 
     from toolchain.diskimage import build_disk_image
     from toolchain.ext2 import Ext2Image
 
+    userland = Path(__file__).resolve().parent.parent / "userland"
     image = build_disk_image(built_programs, tmp_path)
     with Ext2Image(image) as fs:
-        names = [e.name.decode() for e in fs.listdir("/bin") if e.name not in (b".", b"..")]
-        assert sorted(names) == sorted(built_programs)
+        for kind in ("bin", "sbin", "demos", "tests", "bench"):
+            names = [e.name.decode() for e in fs.listdir(f"/{kind}") if e.name not in (b".", b"..")]
+            assert sorted(names) == sorted(p.stem for p in (userland / kind).glob("*.c")), kind
+        assert "nullderef" not in [e.name.decode() for e in fs.listdir("/bin")]  # ls /bin: utilities only
         assert fs.read_file("/bin/hello") == built_programs["hello"].read_bytes()
+        assert fs.read_file("/tests/kfuzz") == built_programs["kfuzz"].read_bytes()
     again = build_disk_image(built_programs, tmp_path / "again")
     assert again.read_bytes() == image.read_bytes()
     if shutil.which("e2fsck"):

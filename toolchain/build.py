@@ -3,7 +3,7 @@
 The build is a short list of steps, each one command making one file:
 
   generate  include/lamina/abi.h, abi.ld; gen/usys.S    (from kernel/abi.py)
-  compile   userland/lib/*.c *.S, gen/usys.S, userland/programs/*.c  ->  obj/.../*.o
+  compile   userland/lib/*.c *.S, gen/usys.S, userland/<kind>/*.c  ->  obj/.../*.o
   archive   the library objects           ->  lib/libuser.a
   link      crt0 + program + libuser.a    ->  bin/<name>
 
@@ -35,7 +35,7 @@ MAX_PARALLEL_JOBS = 4
 
 
 class UnknownProgram(BuildError):
-    """A program was asked for by a name that has no userland/programs/<name>.c."""
+    """A program was asked for by a name that no userland/<kind>/<name>.c has."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def default_build_dir() -> Path:
 
 
 def list_programs(source_root: Path | None = None) -> list[str]:
-    """The names of all user programs (one per userland/programs/<name>.c), sorted."""
+    """The names of all user programs (one per userland/<kind>/<name>.c), sorted."""
     return SourceTree(_root(source_root)).programs()
 
 
@@ -168,10 +168,11 @@ def _build_unlocked(
 ) -> dict[str, Path]:
     """_build's work, with the build directory locked."""
     sources = SourceTree(_root(source_root))
-    _check_names(sources, names)
+    available = sources.program_sources()
+    _check_names(available, names)
     out = BuildTree(directory)
     library_sources = [sources.crt0, *sources.library_sources(), out.syscall_stubs]
-    program_sources = [sources.program_source(name) for name in names]
+    program_sources = [available[name] for name in names]
     total = 1 + len(library_sources) + len(program_sources) + 1 + len(names)
     build = Build(sources, out, progress or _ignore_progress, total)
 
@@ -196,9 +197,8 @@ def _build_unlocked(
     return {name: out.binary(name) for name in names}
 
 
-def _check_names(sources: SourceTree, names: list[str]) -> None:
-    """Raise UnknownProgram unless every name is a program of this source tree."""
-    available = sources.programs()
+def _check_names(available: dict[str, Path], names: list[str]) -> None:
+    """Raise UnknownProgram unless every name is one of the available programs."""
     for name in names:
         if name not in available:
             listing = ", ".join(available) or "(none)"

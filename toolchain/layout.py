@@ -3,6 +3,10 @@
 A SourceTree is a checkout's root (the directory holding userland/); a BuildTree is a
 build directory. Keeping both as plain path arithmetic here lets the builder read as a
 list of steps, and lets tests point the builder at a copy of the sources.
+
+Programs live in one folder per kind (PROGRAM_FOLDERS), each program one C file; the
+disk image keeps the kinds apart the same way, so `ls /bin` on the guest shows exactly
+the utilities of userland/bin and nothing that only tests the kernel.
 """
 
 from __future__ import annotations
@@ -14,6 +18,29 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 LIBRARY_SUFFIXES = (".c", ".S")
+
+
+@dataclass(frozen=True)
+class ProgramFolder:
+    """A kind of program: its folder under userland/ and the directory of the disk image
+    it is installed in (the same name: /bin holds userland/bin)."""
+
+    name: str
+    purpose: str
+
+    @property
+    def disk_directory(self) -> str:
+        """Where the image keeps this kind: /bin for userland/bin."""
+        return f"/{self.name}"
+
+
+PROGRAM_FOLDERS = (
+    ProgramFolder("bin", "utilities a user runs from the shell"),
+    ProgramFolder("sbin", "init and the servers a boot configuration starts"),
+    ProgramFolder("demos", "the kernel's mechanisms shown one at a time, faults included"),
+    ProgramFolder("tests", "programs the test suite runs against the kernel and the libraries"),
+    ProgramFolder("bench", "the workloads of lamina bench and lamina bloat"),
+)
 
 
 @dataclass(frozen=True)
@@ -55,13 +82,31 @@ class SourceTree:
             seen[p.name] = p
         return sources
 
+    def program_sources(self) -> dict[str, Path]:
+        """Every program's source, by name (userland/<folder>/<name>.c), sorted by name.
+        A name is a program's identity everywhere (lamina run NAME, /bin/NAME), so two
+        folders may not both have it."""
+        found: dict[str, Path] = {}
+        for folder in PROGRAM_FOLDERS:
+            for source in sorted((self.userland / folder.name).glob("*.c")):
+                if source.stem in found:
+                    raise ValueError(f"{self.relative(source)} and {self.relative(found[source.stem])} "
+                                     f"are both program '{source.stem}'; rename one")
+                found[source.stem] = source
+        return dict(sorted(found.items()))
+
     def programs(self) -> list[str]:
-        """The names of all programs: one per userland/programs/<name>.c, sorted."""
-        return sorted(p.stem for p in (self.userland / "programs").glob("*.c"))
+        """The names of all programs, sorted."""
+        return list(self.program_sources())
 
     def program_source(self, name: str) -> Path:
-        """The source file of program name."""
-        return self.userland / "programs" / f"{name}.c"
+        """The source file of program name (KeyError if there is none)."""
+        return self.program_sources()[name]
+
+    def program_folder(self, name: str) -> ProgramFolder:
+        """The kind of program name is: the folder its source is in."""
+        folder = self.program_source(name).parent.name
+        return next(f for f in PROGRAM_FOLDERS if f.name == folder)
 
     def relative(self, path: Path) -> str:
         """path as the compiler should see it: relative to the root, forward slashes."""

@@ -1,5 +1,5 @@
 // shjobs.c: the shell's background jobs and its built-in commands (see
-// <lamina/shjobs.h>; the shell is userland/programs/sh.c).
+// <lamina/shjobs.h>; the shell is userland/bin/sh.c).
 //
 // A job is remembered by the pid of its last process until the shell reports its
 // status once, to `wait`. The builtins run inside the shell (or, in a pipeline, in a

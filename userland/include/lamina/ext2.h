@@ -1,5 +1,5 @@
 /* lamina/ext2.h: the ext2 file system core (userland/lib/ext2/), as the file server
- * (userland/programs/fsd.c) and the host tests (tests/fs_host/) use it.
+ * (userland/sbin/fsd.c) and the host tests (tests/fs_host/) use it.
  *
  * The core is portable freestanding C: it needs memcpy/memset/memcmp/strlen and
  * malloc/free, and reaches the disk only through the three functions of a struct

@@ -1,5 +1,5 @@
 /* lamina/fsproto.h: the file service's protocol: the messages between a client
- * (userland/lib/fsclient.c) and the file server fsd (userland/programs/fsd.c).
+ * (userland/lib/fsclient.c) and the file server fsd (userland/sbin/fsd.c).
  *
  * This is a user-level protocol: the kernel only carries the messages and knows
  * nothing of files (so it is not in <lamina/abi.h>).

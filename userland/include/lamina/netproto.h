@@ -1,6 +1,6 @@
 /* lamina/netproto.h: the socket protocol: the messages between a client
  * (userland/lib/netclient.c, <lamina/net.h>) and the network server netd
- * (userland/programs/netd.c, userland/lib/net/).
+ * (userland/sbin/netd.c, userland/lib/net/).
  *
  * A user-level protocol, like the file service's (<lamina/fsproto.h>): the kernel
  * carries the messages and moves raw frames; it knows nothing of sockets.

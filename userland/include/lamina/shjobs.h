@@ -1,5 +1,5 @@
 /* lamina/shjobs.h: the shell's jobs and built-in commands (userland/lib/shjobs.c),
- * shared with the shell's main loop (userland/programs/sh.c).
+ * shared with the shell's main loop (userland/bin/sh.c).
  *
  * Built in: cd [DIR], pwd, exit [N], wait [PID...], kill [-SIG] PID...
  */

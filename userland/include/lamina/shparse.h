@@ -1,5 +1,5 @@
 /* lamina/shparse.h: the shell's command language, parsed (userland/lib/shparse.c;
- * the shell itself is userland/programs/sh.c).
+ * the shell itself is userland/bin/sh.c).
  *
  * One input line is a list of pipelines:
  *   list      := pipeline ((';' | '&' | '&&' | '||') pipeline)* [';' | '&']

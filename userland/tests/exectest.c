@@ -5,7 +5,7 @@
 //   exectest -F SERVER main BAD...   the tests (BAD: files execv must refuse)
 //   exectest nofs                    execv and spawnv with no file server known
 //
-// and the modes main runs in its children (/bin/exectest must be this program):
+// and the modes main runs in its children (/tests/exectest must be this program):
 //   exectest args ARG...         print each argument; exit with argc
 //   exectest chain N ARG...      exec itself N more times, then /bin/echo ARG...
 //   exectest child FD            print what FD reads, and the pid, to stdout; exit 42
@@ -24,7 +24,7 @@
 #include <lamina/report.h>
 #include <lamina/syscall.h>
 
-#define SELF "/bin/exectest"
+#define SELF "/tests/exectest"
 #define ARGS_MANY 32  // MAX_ARGS: the most execv takes
 
 static char pattern[3000];  // data the refused execs must leave as it was
@@ -125,7 +125,7 @@ exec_chain(const char *n)
   return (int)-execv(SELF, av);
 }
 
-// The child of test_relative: exec "exectest" from the current directory, /bin,
+// The child of test_relative: exec "exectest" from the current directory, /tests,
 // which the new program finds kept.
 static int
 exec_relative(const char *unused)
@@ -133,7 +133,7 @@ exec_relative(const char *unused)
   char *av[] = {"exectest", "cwd", "after_exec", NULL};
 
   (void)unused;
-  report("relative.chdir", chdir("/bin"));
+  report("relative.chdir", chdir("/tests"));
   return (int)-execv("exectest", av);
 }
 
