@@ -6,12 +6,11 @@ A Board is the whole machine the kernel runs on. BoardConfig says how it is buil
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from emulator.console import Console
+from emulator.console import Console, write_to_host_stdout
 from emulator.cpu import Cpu
 from emulator.disk import Disk
 from emulator.native import load_hook_library
@@ -22,12 +21,6 @@ RAM_BASE = 0x8000_0000
 DEFAULT_RAM_MIB = 128
 
 
-def _stdout_sink(data: bytes) -> None:
-    """Default console output: the host's standard output, unbuffered."""
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-
-
 @dataclass
 class BoardConfig:
     """How to build a board. native_cache: where to build/find native helpers (None: pure Python)."""
@@ -36,7 +29,7 @@ class BoardConfig:
     native_cache: Path | None = None
     disk_image: Path | None = None
     nic_mac: bytes | None = None  # a NIC with this MAC address (None: no NIC)
-    console_sink: Callable[[bytes], None] = field(default=_stdout_sink)
+    console_sink: Callable[[bytes], None] = field(default=write_to_host_stdout)
 
 
 class Board:

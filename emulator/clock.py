@@ -16,6 +16,7 @@ from operator import attrgetter
 from emulator.hooks import HookState
 
 NEVER = (1 << 64) - 1
+TIME_MAX = (1 << 63) - 1  # virtual time the board may idle to: far from wrapping the 64-bit counters
 
 
 class InstructionClock:
@@ -45,6 +46,8 @@ class InstructionClock:
     def idle_until(self, time: int) -> None:
         """Let virtual time pass to `time` with no instruction retired (never backwards).
         The cycle and time CSRs read count + idle, so the hooks share it."""
+        if time > TIME_MAX:
+            raise ValueError(f"virtual time cannot go past {TIME_MAX:,} (asked to idle until {time:,})")
         self.state.idle += max(0, time - (self.state.count + self.state.idle))
 
     @property

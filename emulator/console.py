@@ -7,8 +7,36 @@ behalf of the domain bound to the console.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import deque
 from typing import Callable
+
+
+def write_to_host_stdout(data: bytes) -> None:
+    """Console output to the host's standard output, unbuffered. A reader that has gone
+    (`lamina run hello | head -1`) is the end of the line, not an error: what the guest
+    writes after that is dropped, as a serial line with nobody listening would drop it."""
+    if _stdout_gone:
+        return
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        _hang_up_stdout()
+
+
+_stdout_gone = False
+
+
+def _hang_up_stdout() -> None:
+    """Stop writing to stdout for good, and point it at the null device so that Python's
+    own flush at exit does not meet the closed pipe again."""
+    global _stdout_gone
+    _stdout_gone = True
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 class Console:

@@ -102,6 +102,11 @@ def is_ebreak(insn: int) -> bool:
     return insn in (EBREAK, C_EBREAK)
 
 
+def is_fence_i(parcel: int) -> bool:
+    """True if the parcel begins fence.i (MISC-MEM, funct3 1): code has changed."""
+    return parcel & 0x707F == 0x100F
+
+
 def is_store_amo(insn: int) -> bool:
     """True for an AMO or store-conditional: a misaligned one is a store/AMO fault, not a
     load fault (only lr is a load)."""

@@ -12,7 +12,7 @@ virtual time.
 from __future__ import annotations
 
 import ctypes
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from unicorn import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
 from unicorn.riscv_const import UC_RISCV_REG_A0, UC_RISCV_REG_PC, UC_RISCV_REG_PRIV, UC_RISCV_REG_SATP, UC_RISCV_REG_X0
@@ -21,7 +21,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from emulator import decode, mmu
 from emulator.ram import PhysicalMemory
-from emulator.riscv import PTE_X
+from emulator.riscv import PTE_W, PTE_X
 
 NARGS = 8  # a0..a7 are fetched at every trap: the system-call number and arguments
 A0_INDEX = 10  # a0 is x10
@@ -80,32 +80,72 @@ class TrapBinding(ctypes.Structure):
     _fields_ = [("handler", HANDLER), ("state", ctypes.POINTER(HookState))]
 
 
+class BlockFacts(NamedTuple):
+    """What the clock needs to know of a block (struct block_facts in hooks.c)."""
+
+    n: int  # instructions starting in it
+    last: int  # address of the last of them
+    system: bool  # the last one's opcode is SYSTEM (maybe a counter read)
+    cacheable: bool  # no byte of it can change without a page-table change
+
+
 class CodeReader:
-    """The Python twin of hooks.c's code reading: instruction starts and counter reads
-    in the code the hart fetches under state.satp (through the board's walker)."""
+    """The Python twin of hooks.c's code reading: instruction starts, counter reads and
+    the block cache, in the code the hart fetches under state.satp."""
 
     def __init__(self, state: HookState, ram: PhysicalMemory | None) -> None:
         self.state = state
         self.ram = ram
+        self._blocks: dict[tuple[int, int], tuple[int, BlockFacts]] = {}  # (address, size) -> (epoch, facts)
 
-    def parcel(self, va: int) -> int | None:
-        """The 16-bit parcel at va, or None if it cannot be fetched (parcel_at)."""
+    def _page(self, va: int) -> tuple[int, bool] | None:
+        """(physical address of va, whether its PTE allows stores) if the hart can fetch
+        from va, else None (code_page)."""
         if self.ram is None:
             return None
         pa = mmu.translate(self.ram, self.state.satp, va, PTE_X)
-        return None if pa is None else self.ram.read_u16(pa)
+        if pa is None:
+            return None
+        return pa, mmu.translate(self.ram, self.state.satp, va, PTE_W) is not None
 
-    def count(self, start: int, end: int) -> tuple[int, int]:
-        """(instructions starting in [start, end), address of the last one) (count_insns)."""
-        n, va, last = 0, start, start
+    def parcel(self, va: int) -> int | None:
+        """The 16-bit parcel at va, or None if it cannot be fetched (parcel_at)."""
+        page = self._page(va)
+        return None if page is None else self.ram.read_u16(page[0])  # type: ignore[union-attr]
+
+    def scan(self, start: int, end: int) -> BlockFacts:
+        """Walk the instruction starts in [start, end) a page at a time (scan_block)."""
+        n, va, last, p, cacheable = 0, start, start, 0, True
         while va < end:
-            p = self.parcel(va)
-            if p is None:
-                return n + (end - va + 3) // 4, last
-            last = va
-            va += decode.insn_length(p)
-            n += 1
-        return n, last
+            page = self._page(va)
+            if page is None:
+                n += (end - va + 3) // 4
+                cacheable = False
+                break
+            pa, writable = page
+            cacheable = cacheable and not writable
+            stop = min(end, (va | 0xFFF) + 1)
+            code = self.ram.read(pa, stop - va)  # type: ignore[union-attr]
+            at = 0
+            while va < stop:
+                p = code[at] | code[at + 1] << 8
+                length = decode.insn_length(p)
+                last, va, at, n = va, va + length, at + length, n + 1
+        if decode.is_fence_i(p):
+            cacheable = False
+            self.state.code_epoch += 1
+        return BlockFacts(n, last, p & 0x7F == decode.OPCODE_SYSTEM, cacheable)
+
+    def facts(self, address: int, size: int) -> BlockFacts:
+        """The facts of a block, from the cache when still good (block_facts)."""
+        epoch = self.state.code_epoch
+        cached = self._blocks.get((address, size))
+        if cached is not None and cached[0] == epoch:
+            return cached[1]
+        facts = self.scan(address, address + size)
+        if facts.cacheable:
+            self._blocks[(address, size)] = (epoch, facts)
+        return facts
 
     def counter_read(self, va: int) -> tuple[int, int]:
         """(counter CSR, destination register) if the instruction at va reads a counter,
@@ -129,7 +169,7 @@ def retract(s: HookState, code: CodeReader, pc: int) -> None:
     """Uncount the trapping instruction at pc and the rest of its block (lamina_retract)."""
     end = s.block_start + s.block_size
     if s.block_start <= pc < end:
-        s.count = s.block_base + code.count(s.block_start, pc)[0]
+        s.count = s.block_base + code.scan(s.block_start, pc).n
         s.block_size = pc - s.block_start
         s.csr_pending = 0
 
@@ -267,12 +307,12 @@ class Hooks:
             s.stop_pc = address
             uc.emu_stop()
             return
-        n, last = self.code.count(address, address + size)
+        facts = self.code.facts(address, size)
         s.block_base = s.count
-        s.count += n
+        s.count += facts.n
         s.block_start = address
         s.block_size = size
-        csr, rd = self.code.counter_read(last)
+        csr, rd = self.code.counter_read(facts.last) if facts.system else (0, 0)
         if csr:
             s.csr_pending, s.csr_rd, s.csr_value = 1, rd, counter_value(s, csr, s.count - 1)
 

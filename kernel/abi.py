@@ -105,6 +105,7 @@ PAGE_SHARED = 1 << 9  # the frame is mapped in more than one place
 
 IPC_WORDS = 4  # message words per IPC (a1..a4)
 XSTACK_SIZE = 4096  # the exception stack is the page below xstack_top
+INSN_ALIGN = 2  # instructions start on even addresses (compressed ones are 2 bytes)
 
 class Errno(IntEnum):
     """Error codes; a failing call returns the negated value. Numbers follow Linux."""
@@ -158,6 +159,7 @@ USER_STACK_PAGES = 16
 USER_VA_LIMIT = 1 << 38  # first address past the Sv39 user half
 
 DOMAIN_NAME_MAX = 15  # longest domain name, without its NUL
+TIMER_MAX = (1 << 63) - 1  # latest deadline timer() takes: virtual time never nears 2^64, so never wraps
 
 # Structures passed through memory: (C type, field) in order, no padding needed.
 STRUCTS: dict[str, list[tuple[str, str]]] = {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from emulator.disk import LATENCY, PER_SECTOR
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, Device, DiskOp, Errno, Notify, Perm, Sys
+from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, TIMER_MAX, Device, DiskOp, Errno, Notify, Perm, Sys
 from kernel.bindings import Binding, holds
 from kernel.frames import KERNEL
 from kernel.notify import notify
@@ -93,6 +93,8 @@ def sys_clock(k: Kernel, d: Domain) -> int:
 
 def sys_timer(k: Kernel, d: Domain, deadline: int) -> int:
     """timer(deadline): Notify.TIMER when virtual time reaches deadline; 0 cancels."""
+    if deadline > TIMER_MAX:
+        return -Errno.EINVAL  # idling to it would carry virtual time past 2^64: it would wrap
     d.timer = deadline
     if deadline:
         heapq.heappush(k.timers, (deadline, d.id))

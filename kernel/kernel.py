@@ -64,6 +64,7 @@ class Kernel:
         self.console_readers: set[int] = set()
         self.timers: list[tuple[int, int]] = []  # (deadline, domain id), a heap
         self.until: int | None = None  # run() stops at this virtual time (a cluster's step)
+        self.limit: int | None = None  # run() stops once this many instructions have retired
         self.nic_dropped = 0  # arriving frames no filter took, or that found a full queue
         self.dma_owner: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # tag -> (domain, pieces)
         self.dma_tags = itertools.count(1)  # fresh tags for DMA requests
@@ -237,6 +238,8 @@ class Kernel:
         event = devices.next_event(self)
         if event is not None:  # a device or timer interrupts the slice when it is due
             budget = max(1, min(budget, event - self.board.now))
+        if self.limit is not None:  # and so does the end of the run
+            budget = max(1, min(budget, self.limit - self.clock.count))
         cpu.run(d.context, budget)
         last = self.current
         assert last is not None
@@ -290,7 +293,7 @@ class Kernel:
         machines in steps). With nothing to run, virtual time skips to the next device
         completion or timer (or to `until`)."""
         previous = None
-        self.until = until
+        self.until, self.limit = until, max_instructions
         while until is None or self.board.now < until:
             self.deliver_events()
             d = self.scheduler.next()

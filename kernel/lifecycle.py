@@ -12,7 +12,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0
-from kernel.abi import DOMAIN_NAME_MAX, DomState, Errno, Sys
+from kernel.abi import DOMAIN_NAME_MAX, INSN_ALIGN, DomState, Errno, Sys
 from kernel.sched import MAX_SHARE
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ def sys_domain_set_regs(k: Kernel, d: Domain, dom: int, regs: int) -> int:
     if data is None:
         return -Errno.EFAULT
     words = USER_REGS.unpack(data)
+    if words[32] % INSN_ALIGN:
+        return -Errno.EINVAL  # no instruction starts at an odd address
     for n in range(1, 32):
         k.board.cpu.set_context_reg(target.context, n, words[n])
     target.context.pc = words[32]

@@ -189,6 +189,8 @@ def force_revocation(k: Kernel, d: Domain) -> None:
     target = d.revoke_target if d.revoke_target is not None else d.page_quota
     taken = 0
     for victim in [d] + d.descendants():
+        if not victim.alive:
+            continue  # an exited domain holds nothing: its space is released
         for m in sorted(victim.space.mappings(), key=lambda m: -m.va):
             if d.subtree_pages <= target:
                 break

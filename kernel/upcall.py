@@ -14,7 +14,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0, SP
-from kernel.abi import STRUCTS, USER_VA_LIMIT, XSTACK_SIZE, Errno, Sys
+from kernel.abi import INSN_ALIGN, STRUCTS, USER_VA_LIMIT, XSTACK_SIZE, Errno, Sys
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -33,7 +33,7 @@ def sys_set_fault_handler(k: Kernel, d: Domain, dom: int, entry: int, xstack_top
     if entry == 0:
         target.fault_entry = target.xstack_top = 0
         return 0
-    if not 0 < entry < USER_VA_LIMIT or entry % 4:
+    if not 0 < entry < USER_VA_LIMIT or entry % INSN_ALIGN:
         return -Errno.EINVAL
     if xstack_top % 4096 or not XSTACK_SIZE <= xstack_top <= USER_VA_LIMIT:
         return -Errno.EINVAL
@@ -70,6 +70,8 @@ def sys_fault_return(k: Kernel, d: Domain, frame: int) -> int | None:
     if data is None:
         return -Errno.EFAULT
     words = FRAME.unpack(data)
+    if words[PC_WORD] % INSN_ALIGN:
+        return -Errno.EINVAL  # sepc cannot hold it: an instruction starts on an even address
     cpu = k.board.cpu
     for i in range(1, 32):
         cpu.set_reg(i, words[i])

@@ -104,11 +104,21 @@ class AddressSpace:
         """The satp value that selects this address space."""
         return SATP_MODE_SV39 | (self.root // PAGE_SIZE)
 
+    @property
+    def released(self) -> bool:
+        """True once the tables are freed: the space maps nothing, and its old tables,
+        perhaps another domain's memory by now, must never be read as tables again."""
+        return not self.root
+
     def _slot(self, va: int, create: bool) -> int | None:
         """Physical address of the leaf PTE for va, making missing tables if create."""
         region = va >> LEAF_REGION_SHIFT
         leaf = self._leaf_tables.get(region)
         if leaf is None:
+            if self.released:
+                if create:
+                    raise ValueError("mapping into a released address space")
+                return None
             leaf = self._leaf_table(va, create)
             if leaf is None:
                 return None
@@ -165,8 +175,9 @@ class AddressSpace:
         return Mapping(page, pte_frame(pte), pte_perm(pte))
 
     def mappings(self) -> Iterator[Mapping]:
-        """Every user mapping, in address order."""
-        yield from self._walk(self.root, SV39_LEVELS - 1, 0)
+        """Every user mapping, in address order (none once released)."""
+        if not self.released:
+            yield from self._walk(self.root, SV39_LEVELS - 1, 0)
 
     def _walk(self, table: int, level: int, base: int) -> Iterator[Mapping]:
         """Mappings under one table whose first address is base."""
@@ -221,8 +232,10 @@ class AddressSpace:
         return True
 
     def release_tables(self) -> None:
-        """Free every page-table frame (the caller has dealt with the mapped pages)."""
+        """Free every page-table frame (the caller has dealt with the mapped pages); the
+        space is released for good and maps nothing from now on."""
         for table in self.tables:
             self.frames.free(table)
         self.tables = []
         self._leaf_tables.clear()
+        self.root = 0

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from emulator.console import write_to_host_stdout
 from emulator.disk import DiskError
 from emulator.elf import ElfError
 from lamina.loader import LoadError
@@ -215,8 +216,7 @@ class MachineConsole:
     def __call__(self, data: bytes) -> None:
         *lines, self.partial = (self.partial + data).split(b"\n")
         for line in lines:
-            sys.stdout.write(f"[{self.index}] {line.decode(errors='replace')}\n")
-        sys.stdout.flush()
+            write_to_host_stdout(f"[{self.index}] {line.decode(errors='replace')}\n".encode())
 
 
 def net_configs(args: argparse.Namespace) -> list[SystemConfig]:

@@ -269,6 +269,8 @@ def check_ended_domains_hold_nothing(k: Kernel, view: KernelView) -> None:
         require(k.frames.held_by(d.id) == pinned_only[d.id],
                 f"ended {d.label} still holds {k.frames.held_by(d.id)} frames")
         require(not d.space.tables, f"ended {d.label} still has page tables")
+        require(d.space.released and not list(d.space.mappings()),
+                f"ended {d.label}'s address space still walks its old (freed) root")
         require(not d.children or d.reaped, f"exited {d.label} still has children")
         require(d.ipc is None and not d.callers and not d.senders, f"ended {d.label} is still in IPC")
     for d in live_domains(k):

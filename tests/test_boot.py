@@ -103,3 +103,15 @@ def test_cli_rejects_empty_programs_around_plus(words):
     p = lamina("run", *words)
     assert p.returncode == 2
     assert "empty program" in p.stderr
+
+
+def test_a_reader_closing_the_pipe_ends_the_output_not_the_machine():
+    # `lamina run hello ... | head -1`: the reader goes after one line; the guest prints on
+    # (printwrite prints 1.3 MB of lines, far past what a pipe holds)
+    proc = subprocess.Popen([sys.executable, "-m", "lamina.cli", "run", "printwrite", "100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline().endswith(b"\n")
+    proc.stdout.close()
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"kernel error" not in err and b"BrokenPipe" not in err

@@ -143,3 +143,13 @@ def test_bind_grant_cannot_widen_a_binding(narrow, case):
 def test_a_child_cannot_pass_on_more_than_it_was_given(narrow):
     assert narrow["child.disk_whole_of_parents"] == -Errno.EPERM
     assert narrow["child.nic_any_port"] == -Errno.EPERM
+
+
+def test_timer_refuses_a_deadline_past_timer_max_and_virtual_time_only_moves_forward():
+    from kernel.abi import TIMER_MAX
+
+    r = run("devcalls time")
+    got = reported(r.text)
+    assert got["time.huge"] == got["time.just_over"] == -Errno.EINVAL
+    assert got["time.max"] == 0 and got["time.reached_max"] == 1 and got["time.forward"] == 1
+    assert TIMER_MAX < r.result.kernel.board.now < 1 << 64

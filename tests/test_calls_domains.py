@@ -126,6 +126,10 @@ def test_set_regs_on_the_caller_is_einval(dom):
     assert dom["set_regs.self"] == -Errno.EINVAL
 
 
+def test_set_regs_with_an_odd_pc_is_einval(dom):
+    assert dom["set_regs.odd_pc"] == -Errno.EINVAL
+
+
 def test_set_regs_from_an_unreadable_struct_is_efault(dom):
     assert dom["set_regs.bad_pointer"] == -Errno.EFAULT
 

@@ -164,3 +164,8 @@ def test_the_parents_mapping_stops_being_shared_when_the_child_ends(share):
     r, _ = share
     assert r["share.parent_rights"] == Perm.R | Perm.W | PAGE_OWNED | PAGE_SHARED
     assert r["share.parent_rights_after"] == Perm.R | Perm.W | PAGE_OWNED
+
+
+def test_fault_return_to_an_odd_pc_is_refused_with_einval(faults):
+    r, _ = faults
+    assert r["fault_return.odd_pc"] == -Errno.EINVAL

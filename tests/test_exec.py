@@ -24,7 +24,7 @@ ENOENT, E2BIG, ENOEXEC, EACCES = -2, -7, -8, -13
 STACK_BOTTOM = 0x4000_0000 - 16 * 4096
 PHDR = struct.Struct("<IIQQQQQQ")  # type, flags, offset, vaddr, paddr, filesz, memsz, align
 DAMAGE = ["notelf", "empty", "truncated_header", "truncated_text", "class32", "bigendian", "x86",
-          "relocatable", "compressed", "phoff_past_end", "too_many_phdrs", "segment_past_file",
+          "relocatable", "hard_float", "phoff_past_end", "too_many_phdrs", "segment_past_file",
           "segment_on_page0", "segment_into_stack", "segment_wraps", "segments_overlap",
           "filesz_over_memsz", "interpreter", "entry_in_data", "entry_unaligned"]
 
@@ -70,7 +70,7 @@ def damaged(elf: bytes) -> dict[str, bytes]:
         "bigendian": patched(elf, 5, "<B", 2),
         "x86": patched(elf, 18, "<H", 62),
         "relocatable": patched(elf, 16, "<H", 1),
-        "compressed": patched(elf, 48, "<I", 1),  # EF_RISCV_RVC
+        "hard_float": patched(elf, 48, "<I", 4),  # EF_RISCV_FLOAT_ABI_DOUBLE: FP is off
         "phoff_past_end": patched(elf, 32, "<Q", len(elf) + 4096),
         "too_many_phdrs": patched(elf, 56, "<H", 500),
         "segment_past_file": with_phdr(elf, text, filesz=len(elf), memsz=len(elf)),

@@ -121,3 +121,95 @@ def test_hooks_register_count_and_deliver_a_trap(native):
     uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
     # li, li, ten (addi, blt): the ecall traps, so it does not retire
     assert seen == [(8, CODE_VA + 16, 2 + 2 * 10)]
+
+
+# --- compressed code and counters (the board's answers: tests/test_compressed.py) ---
+
+C_NOP, C_EBREAK = 0x0001, 0x9002
+RDCYCLE_A0, RDTIME_A0 = 0xC0002573, 0xC0102573
+NOP = 0x00000013
+
+
+def halfwords(*parcels: int) -> list[int]:
+    """16-bit parcels packed into the 32-bit words user_machine takes (c.nop padding)."""
+    parcels = parcels + (C_NOP,) * (len(parcels) % 2)
+    return [parcels[i] | parcels[i + 1] << 16 for i in range(0, len(parcels), 2)]
+
+
+def test_a_fault_in_a_compressed_instruction_also_reaches_the_hook_at_pc_plus_4():
+    from unicorn.riscv_const import UC_RISCV_REG_A1
+
+    c_ld_a0_0_a1 = 0b011 << 13 | 3 << 7 | 2 << 2  # c.ld a0, 0(a1)
+    uc = user_machine(halfwords(C_NOP, c_ld_a0_0_a1))
+    uc.reg_write(UC_RISCV_REG_A1, 0x30_0000)
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(13, CODE_VA + 2 + 4)]  # the c.ld is at CODE_VA + 2
+
+
+def test_c_ebreak_is_an_emulator_error_with_pc_at_it():
+    uc = user_machine(halfwords(C_NOP, C_EBREAK))
+    exceptions(uc)
+    with pytest.raises(UcError) as err:
+        uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert err.value.errno == unicorn.UC_ERR_INSN_INVALID
+    assert uc.reg_read(UC_RISCV_REG_PC) == CODE_VA + 2
+
+
+def test_a_block_size_in_bytes_does_not_say_how_many_compressed_instructions_it_holds():
+    c_j_self = 0xA001  # c.j . : a block of one 2-byte instruction
+    uc = user_machine(halfwords(C_NOP, C_NOP, c_j_self))
+    sizes = []
+
+    def hook(uc_: Uc, address: int, size: int, _d: object) -> None:
+        sizes.append((address, size))
+        if len(sizes) == 3:
+            uc_.emu_stop()
+
+    uc.hook_add(UC_HOOK_BLOCK, hook)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert sizes == [(CODE_VA, 6), (CODE_VA + 4, 2), (CODE_VA + 4, 2)]  # 6 bytes, 3 instructions
+
+
+def test_cycle_is_readable_in_user_mode_with_host_ticks_even_with_counteren_clear():
+    from unicorn.riscv_const import UC_RISCV_REG_A0, UC_RISCV_REG_MCOUNTEREN, UC_RISCV_REG_SCOUNTEREN
+
+    uc = user_machine([RDCYCLE_A0, NOP, ECALL])
+    uc.reg_write(UC_RISCV_REG_PRIV, 3)
+    uc.reg_write(UC_RISCV_REG_MCOUNTEREN, 0)
+    uc.reg_write(UC_RISCV_REG_SCOUNTEREN, 0)
+    uc.reg_write(UC_RISCV_REG_PRIV, 0)
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(8, CODE_VA + 12)]  # no trap at the rdcycle: it cannot be trapped and emulated
+    assert uc.reg_read(UC_RISCV_REG_A0) > 1000  # host ticks, not instructions
+
+
+def test_a_csr_instruction_ends_its_translated_block():
+    # The board answers a counter read in the hook that runs next, which is only safe
+    # because nothing after the read runs in the same block.
+    uc = user_machine([NOP, RDCYCLE_A0, NOP, NOP, ECALL])
+    blocks = []
+    uc.hook_add(UC_HOOK_BLOCK, lambda uc_, address, size, _d: blocks.append((address, size)))
+    exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert blocks[:2] == [(CODE_VA, 8), (CODE_VA + 8, 12)]
+
+
+def test_time_is_an_illegal_instruction_in_user_mode():
+    uc = user_machine([RDTIME_A0, ECALL])
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(2, CODE_VA + 4)]
+
+
+def test_a_misaligned_amo_is_reported_as_a_load_fault():
+    # The spec says store/AMO address misaligned (6): the board corrects the cause.
+    from unicorn.riscv_const import UC_RISCV_REG_A1
+
+    amoadd_d_a0_a2_a1 = 0 << 27 | 12 << 20 | 11 << 15 | 3 << 12 | 10 << 7 | 0x2F
+    uc = user_machine([amoadd_d_a0_a2_a1])
+    uc.reg_write(UC_RISCV_REG_A1, CODE_VA + 4)
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(4, CODE_VA + 4)]

@@ -380,9 +380,14 @@ def test_a_symbol_table_linked_to_a_missing_string_table_is_refused_by_name(
         read_elf(damaged)
 
 
-def test_programs_contain_no_compressed_instructions(built_programs: dict[str, Path]) -> None:
+def test_the_compiler_emits_no_compressed_instructions(built_programs: dict[str, Path]) -> None:
+    # The board runs compressed code (tests/test_compressed.py), but Lamina's own programs
+    # are built RV64IMA so published instruction counts stay as they are; only rvc
+    # carries compressed instructions, written by hand in assembly.
     decoder = Cs(CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC)
     for name, path in built_programs.items():
+        if name == "rvc":
+            continue
         base, text = text_of(path)
         assert len(text) % 4 == 0
         for offset in range(0, len(text), 4):

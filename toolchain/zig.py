@@ -20,10 +20,11 @@ import ziglang
 
 ZIG = [sys.executable, "-m", "ziglang"]
 
-# The machine Unicorn emulates: RV64IMA plus CSR instructions, and no compressed (C)
-# instructions, because Unicorn reports every trap at pc + 4 and a 2-byte instruction
-# would make the faulting pc unrecoverable. `+m` is not optional: without it zig's
-# compiler_rt __muldi3 recursed forever.
+# What Lamina's own programs use: RV64IMA plus CSR instructions. The board runs
+# compressed (C) code too (the Linux personality's binaries have it), but Lamina's
+# programs are built without it so that the instruction counts its documents publish
+# stay comparable and a disassembly has one instruction width. `+m` is not optional:
+# without it zig's compiler_rt __muldi3 recursed forever.
 TARGET_FLAGS = [
     "-target", "riscv64-freestanding-none",
     "-mcpu=generic_rv64+m+a+zicsr",

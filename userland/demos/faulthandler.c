@@ -165,7 +165,8 @@ emit_ebreak(void)
 static void
 errors(void)
 {
-  void (*misaligned)(void) = (void (*)(void))((unsigned long)__fault_entry + 2);
+  void (*misaligned)(void) = (void (*)(void))((unsigned long)__fault_entry + 1);
+  struct fault_frame odd = {0};
   void (*too_high)(void) = (void (*)(void))USER_VA_LIMIT;
   void *top = (void *)FAULT_XSTACK_TOP;
 
@@ -178,6 +179,8 @@ errors(void)
   report("set_handler.no_such_domain", sys_set_fault_handler(999, __fault_entry, top));
   report("fault_return.null", sys_fault_return(NULL));
   report("fault_return.unmapped", sys_fault_return((void *)(DEMAND_VA + 64 * PAGE_SIZE)));
+  odd.pc = (unsigned long)emit_ebreak + 1;
+  report("fault_return.odd_pc", sys_fault_return(&odd));
 }
 
 // Everything that survives: the handler repairs each fault.

@@ -34,8 +34,8 @@
 #define PT_INTERP 3
 #define PF_X 1
 #define PF_W 2
-#define EF_RISCV_RVC 0x1  // compressed instructions: the board cannot run them
 #define EF_RISCV_FLOAT_ABI 0x6  // hardware floating point: the board has it off
+                                // (compressed code, EF_RISCV_RVC, the board runs)
 #define MAX_PHDRS 16  // program headers we are willing to read
 #define STAGE_MAX_PAGES 65536  // most pages page_alloc maps at once: 256 MiB a segment
 
@@ -148,7 +148,7 @@ check_header(const struct elf_ehdr *h, unsigned long size)
     return -ENOEXEC;
   if (h->type != ET_EXEC || h->machine != EM_RISCV || h->version != EV_CURRENT)
     return -ENOEXEC;
-  if (h->flags & (EF_RISCV_RVC | EF_RISCV_FLOAT_ABI))
+  if (h->flags & EF_RISCV_FLOAT_ABI)
     return -ENOEXEC;
   if (h->phentsize != sizeof(struct elf_phdr) || h->phnum == 0 || h->phnum > MAX_PHDRS)
     return -ENOEXEC;

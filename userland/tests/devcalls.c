@@ -4,6 +4,8 @@
 //                       bind_grant's errors, and children with and without the console
 //   $ devcalls narrow   bind_grant passes on parts of disk and NIC bindings, never more
 //   $ devcalls wait     console_read before any input: EAGAIN, then NOTIFY_CONSOLE
+//   $ devcalls time     clock and timer: an absurd deadline refused, the latest one
+//                       allowed reached, virtual time never going backwards
 //
 // Every result is a line "name = value" (tests/test_calls_devices.py).
 
@@ -170,9 +172,29 @@ wait_for_input(void)
   return 0;
 }
 
+// The clock and timer calls at the edge of virtual time.
+static int
+time_edges(void)
+{
+  struct ipc_msg msg;
+  unsigned long before = (unsigned long)sys_clock(), after;
+
+  report("time.huge", sys_timer(~0UL));
+  report("time.just_over", sys_timer((unsigned long)TIMER_MAX + 1));
+  report("time.max", sys_timer(TIMER_MAX));
+  while (!(ipc_recv(NULL, &msg) == 0 && (msg.w[0] & NOTIFY_TIMER)))
+    ;
+  after = (unsigned long)sys_clock();
+  report("time.reached_max", after >= TIMER_MAX);
+  report("time.forward", after > before && (unsigned long)sys_clock() > after);
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+  if (argc > 1 && strcmp(argv[1], "time") == 0)
+    return time_edges();
   if (argc > 1 && strcmp(argv[1], "narrow") == 0)
     return narrow();
   if (argc > 1 && strcmp(argv[1], "wait") == 0)

@@ -122,6 +122,9 @@ fresh_child(void)
   report("set_regs.self", sys_domain_set_regs(0, &regs));
   report("set_regs.bad_pointer", sys_domain_set_regs(child, NULL));
   report("set_regs.no_such_domain", sys_domain_set_regs(999, &regs));
+  regs.pc = USER_TEXT_BASE + 1;
+  report("set_regs.odd_pc", sys_domain_set_regs(child, &regs));
+  regs.pc = 0;
   report("set_state.self", sys_domain_set_state(0, DOM_STATE_RUNNABLE));
   report("set_state.blocked_is_not_settable", sys_domain_set_state(child, DOM_STATE_BLOCKED));
   report("set_state.unknown_state", sys_domain_set_state(child, 7));
