@@ -182,7 +182,8 @@ def file_read(pairs: int, reads: int = 1_000) -> Figure:
             fs.write_file("/4k.bin", bytes(range(256)) * 16)
         config = SystemConfig("bench-fs", disk=str(image), domains=(
             DomainSpec("fsd", "fsd", bindings=(BindingSpec("console"), BindingSpec("disk", 0, 1 << 30))),
-            DomainSpec("reader", "fsbench", ("@fsd", "/4k.bin", str(reads)), bindings=(BindingSpec("console"),)),
+            DomainSpec("reader", "fsbench", ("@fsd", "/4k.bin", str(reads)), bindings=(BindingSpec("console"),),
+                       caps=("fsd",)),
         ))
         paired = paired_ratio(lambda: run_seconds(config)[0] / reads, null_call_sampler(), pairs)
     return figure("read 4 KiB through the file server / null call", paired, "", read_us=paired.measured * 1e6)

@@ -51,6 +51,7 @@ class Sys(IntEnum):
     NIC_RECV = 31  # nic_recv(buf, len) -> frame length, -EAGAIN if none; Notify.NIC on arrival
     NIC_INFO = 32  # nic_info() -> the NIC's MAC address as a 48-bit number
     DOMAIN_NAME = 33  # domain_name(dom, name) -> 0: dom is called name (exec and spawn name their program)
+    CAP_CHECK = 34  # cap_check(holder, dom) -> 1 if holder has authority over dom, else 0
 
 
 class DomState(IntEnum):
@@ -128,7 +129,8 @@ class Errno(IntEnum):
     ENOTDIR = 20  # not a directory
     EISDIR = 21  # is a directory
     EINVAL = 22  # invalid argument
-    EMFILE = 24  # too many open files
+    ENFILE = 23  # too many open files in the system (a server's table is full)
+    EMFILE = 24  # too many open files (the caller's own limit)
     ENOSPC = 28  # no space left on device
     ESPIPE = 29  # illegal seek
     EPIPE = 32  # broken pipe

@@ -125,6 +125,19 @@ def sys_cap_grant(k: Kernel, d: Domain, target_id: int, recipient_id: int) -> in
     return 0
 
 
+def sys_cap_check(k: Kernel, d: Domain, holder_id: int, dom: int) -> int:
+    """cap_check(holder, dom): 1 if holder may act on dom (it is dom or an ancestor, or
+    holds a capability for it), else 0. How a server decides who may ask it for what:
+    the kernel's authority is the access list, so the server keeps none of its own."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    holder = k.domains.get(holder_id)
+    if holder is None or holder.reaped:
+        return -Errno.ESRCH
+    return int(k.has_authority(holder, target))
+
+
 def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
     """domain_name(dom, name): dom is called by the NUL-terminated name at `name` (1 to
     DOMAIN_NAME_MAX printable characters) in logs, traces and domain_info. Its pcs are then
@@ -166,5 +179,6 @@ SYSCALLS = {
     Sys.DOMAIN_INFO: sys_domain_info,
     Sys.SET_SHARE: sys_set_share,
     Sys.CAP_GRANT: sys_cap_grant,
+    Sys.CAP_CHECK: sys_cap_check,
     Sys.DOMAIN_NAME: sys_domain_name,
 }

@@ -61,11 +61,12 @@ def solo(program: str, *args: str, disk: bool = False) -> Callable[[int, Path], 
 
 
 def with_fsd(program: str, *args: str) -> Callable[[int, Path], SystemConfig]:
-    """fsd serving the image, and one client program given @fsd, args, then n."""
+    """fsd serving the image, and one client program given @fsd, args, then n (with a
+    capability for fsd: it shuts the server down at the end)."""
     def build(n: int, image: Path) -> SystemConfig:
         return SystemConfig(f"bloat-{program}", disk=str(image), domains=(
             DomainSpec("fsd", "fsd", bindings=(CONSOLE, BindingSpec("disk", 0, 1 << 30))),
-            DomainSpec(program, program, ("@fsd", *args, str(n)), bindings=(CONSOLE,)),
+            DomainSpec(program, program, ("@fsd", *args, str(n)), bindings=(CONSOLE,), caps=("fsd",)),
         ))
     return build
 

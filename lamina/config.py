@@ -61,6 +61,7 @@ class DomainSpec:
     page_quota: int = 8192  # frames this domain's subtree may hold
     bindings: tuple[BindingSpec, ...] = ()
     start: bool = True  # runnable at boot, or created stopped
+    caps: tuple[str, ...] = ()  # names of domains it has authority over from boot (as cap_grant gives)
 
     @property
     def initial_state(self) -> DomState:
@@ -183,6 +184,11 @@ def _domains(tables: Any) -> tuple[DomainSpec, ...]:
         if d.name in seen:
             raise _Invalid(f"domain[{i}].name", f"duplicate domain name {d.name!r} (also domain[{seen[d.name]}])")
         seen[d.name] = i
+    for i, d in enumerate(domains):
+        for j, name in enumerate(d.caps):
+            if name not in seen or name == d.name:
+                why = "is this domain itself" if name == d.name else f"names no domain{_hint(name, tuple(seen))}"
+                raise _Invalid(f"domain[{i}].caps[{j}]", f"{name!r} {why}")
     if not any(d.start for d in domains):
         raise _Invalid("domain", "no domain has start = true, so nothing would ever run")
     return domains
@@ -190,7 +196,7 @@ def _domains(tables: Any) -> tuple[DomainSpec, ...]:
 
 def _domain(table: dict[str, Any], where: str) -> DomainSpec:
     """One [[domain]] table."""
-    keys = ("name", "program", "args", "share", "page_quota", "bindings", "start")
+    keys = ("name", "program", "args", "share", "page_quota", "bindings", "start", "caps")
     _known_keys(table, keys, ("name", "program"), where)
     program = _name(table, "program", PROGRAM_NAME, where)  # first: ad-hoc names derive from it
     return DomainSpec(
@@ -201,6 +207,7 @@ def _domain(table: dict[str, Any], where: str) -> DomainSpec:
         page_quota=_int_in(table, "page_quota", 8192, PAGE_QUOTA_RANGE, where),
         bindings=_bindings(table.get("bindings", []), f"{where}.bindings"),
         start=_typed(table, "start", True, bool, "true or false", where),
+        caps=_args(table.get("caps", []), f"{where}.caps"),
     )
 
 

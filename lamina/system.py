@@ -145,6 +145,8 @@ def boot_config(config: SystemConfig, options: RunOptions | None = None) -> RunR
                          share=spec.share, bindings=bindings, start=spec.start)
         d.name = spec.name
         result.domains.append(d)
+    for spec, d in zip(config.domains, result.domains):
+        d.caps.update(ids[name] for name in spec.caps)  # what cap_grant would give
     return result
 
 

@@ -74,12 +74,15 @@ def read_back(path: Path, name: str) -> bytes:
     return done.stdout
 
 
-def fs_system(image: Path, *clients: list[str], fsd_args: tuple[str, ...] = (), bound: bool = True) -> SystemConfig:
+def fs_system(image: Path, *clients: list[str], fsd_args: tuple[str, ...] = (), bound: bool = True,
+              operators: bool = True) -> SystemConfig:
     """fsd (bound to the whole disk unless bound is False) and one console-bound
-    domain per client command, in that order."""
+    domain per client command, in that order; with operators, each client holds a
+    capability for fsd (configs give one to init), so it may also shut fsd down."""
     sectors = image.stat().st_size // SECTOR
     disk = (BindingSpec("disk", 0, sectors),) if bound else ()
     domains = [DomainSpec("fsd", "fsd", fsd_args, bindings=(CONSOLE, *disk))]
     for i, command in enumerate(clients):
-        domains.append(DomainSpec(f"client{i}", command[0], tuple(command[1:]), bindings=(CONSOLE,)))
+        domains.append(DomainSpec(f"client{i}", command[0], tuple(command[1:]), bindings=(CONSOLE,),
+                                  caps=("fsd",) if operators else ()))
     return SystemConfig("fileserver", disk=str(image), domains=tuple(domains))

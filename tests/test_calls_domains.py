@@ -17,7 +17,7 @@ from reported import reported
 
 AUTHORITY_CALLS = ["page_alloc", "page_query", "page_map_into", "page_map_from", "page_unmap",
                    "set_quota", "set_share", "set_fault_handler", "domain_set_regs",
-                   "domain_set_state", "domain_name", "bind_grant", "cap_grant"]
+                   "domain_set_state", "domain_name", "bind_grant", "cap_grant", "cap_check"]
 
 
 def finished(command: str):
@@ -241,6 +241,14 @@ def test_a_domain_cannot_act_on_its_sibling_without_a_capability(cap, call):
 @pytest.mark.parametrize("call", AUTHORITY_CALLS)
 def test_a_child_cannot_act_on_its_parent(cap, call):
     assert cap[f"parent.{call}"] == -Errno.EPERM
+
+
+def test_cap_check_answers_whether_a_domain_has_authority_over_another(cap):
+    assert cap["main.check_before_grant"] == 0  # a sibling, before the grant
+    assert cap["main.check_ancestor"] == 1
+    assert cap["main.check_no_such_holder"] == -Errno.ESRCH
+    assert cap["main.check_after_grant"] == 1
+    assert cap["sibling_after_grant.cap_check"] == 1  # the holder, asking about its target
 
 
 @pytest.mark.parametrize("call", AUTHORITY_CALLS + ["domain_destroy"])

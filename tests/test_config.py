@@ -137,6 +137,9 @@ REFUSALS = [
     ("no domains", "[system]\nram_mib = 64\n", "domain", "at least one"),
     ("domain as a single table", '[domain]\nname = "a"\nprogram = "hello"\n', "domain", "array of tables"),
     ("nothing starts", with_domain("start = false"), "domain", "nothing would ever run"),
+    ("cap on an unknown domain", with_domain('caps = ["fds"]'), "domain[0].caps[0]", "names no domain"),
+    ("cap on itself", with_domain('caps = ["a"]'), "domain[0].caps[0]", "this domain itself"),
+    ("caps not strings", with_domain("caps = [1]"), "domain[0].caps[0]", "must be a string"),
 ]
 
 

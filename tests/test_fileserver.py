@@ -181,6 +181,13 @@ def test_clients_at_once_are_all_served(tmp_path: Path) -> None:
         assert read_back(image, f"/f{i}") == pattern(100000 + i, i)
 
 
+def test_only_a_domain_with_authority_over_fsd_may_shut_it_down(tmp_path: Path) -> None:
+    image = mke2fs(tmp_path / "disk.img", "4M", 1024)
+    r = run(image, ["fsctl", "@fsd", "shutdown", ",", "mkdir", "/still"], operators=False)
+    assert "shutdown = EPERM" in r.text and "mkdir /still = 0" in r.text  # refused, and still serving
+    assert r.domain(0).alive  # fsd runs on
+
+
 def test_shutdown_syncs_and_ends_the_server(tmp_path: Path) -> None:
     image = mke2fs(tmp_path / "disk.img", "4M", 1024)
     r = run(image, ["fsctl", "@fsd", "mkdir", "/kept", ",", "shutdown"])

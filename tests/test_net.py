@@ -119,7 +119,7 @@ def test_socket_calls_refuse_bad_arguments_with_their_errors(tmp_path):
     v = reported(r.texts[0])
     expected = {
         "socket_bad_type": -91, "bind_bad_socket": -9, "close_huge_socket": -9,  # EPROTOTYPE, EBADF
-        "stats": 29, "info_ip": 0x0A000001,
+        "stats": 29, "info_ip": 0x0A000001, "halt_without_authority": -1,  # EPERM: no capability
         "bind_ok": 0, "bind_in_use": -98, "bind_twice": -22, "bind_foreign_ip": -22,  # EADDRINUSE, EINVAL
         "listen_udp": -95, "connect_udp": -95, "send_udp": -107,  # EOPNOTSUPP, ENOTCONN
         "sendto_too_big": -90, "sendto_port_0": -22, "sendto_off_subnet": -101,  # EMSGSIZE, ENETUNREACH
@@ -127,7 +127,8 @@ def test_socket_calls_refuse_bad_arguments_with_their_errors(tmp_path):
         "close_udp": 0, "close_again": -9,
         "recv_unconnected": -107, "send_unconnected": -107, "accept_not_listening": -22,
         "listen_unbound": -22, "connect_port_0": -22, "connect_off_subnet": -101,
-        "sockets_made": 32, "socket_table_full": -24, "socket_after_closing": 1,  # EMFILE
+        "sockets_made": 8, "socket_over_limit": -24, "socket_after_closing": 1,  # EMFILE: its own limit
+        "socket_of_another_client": 0,  # ... which is not another client's
     }
     assert {k: v.get(k) for k in expected} == expected
 

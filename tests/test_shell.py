@@ -305,3 +305,14 @@ def test_cli_on_a_terminal_prompts_waits_for_lines_and_exits_with_the_shells_sta
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5
     assert read_back(image, "/f") == b"typed\n"
     assert_clean(image)
+
+
+def test_clients_that_end_without_closing_their_files_give_the_file_server_back_its_slots(sh) -> None:
+    # Each wc holds /www/index.html open through its standard input and ends without
+    # closing it; so does each sleep, killed while it holds it. None of them may leave
+    # the file server unable to serve the next command.
+    killed = "sleep 100000000 < /www/index.html &\nkill -9 $!\nwait $!\n" * 20
+    s = sh("wc -c < /www/index.html\n" * 40 + killed + "wc -c < /www/index.html\n")
+    counts = [line.strip() for line in s.lines if "too many" not in line and line.strip().isdigit()]
+    assert "too many open files" not in s.text and "out of memory" not in s.text, s.text
+    assert len(counts) == 41 and len(set(counts)) == 1

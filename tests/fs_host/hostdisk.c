@@ -128,6 +128,7 @@ host_server_new(struct host_fs *h)
 void
 host_server_free(struct fs_server *srv)
 {
+  free(srv->clients);
   free(srv);
 }
 

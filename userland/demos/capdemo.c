@@ -57,6 +57,7 @@ try_domain_calls(long dom, int destroy)
   report("domain_name", sys_domain_name(dom, "renamed"));
   report("bind_grant", sys_bind_grant(dom, DEVICE_CONSOLE, 0, 0));
   report("cap_grant", sys_cap_grant(dom, sys_getid()));
+  report("cap_check", sys_cap_check(sys_getid(), dom));
   if (destroy)
     report("domain_destroy", sys_domain_destroy(dom));
 }
@@ -104,7 +105,11 @@ main(void)
   sys_domain_set_state(agent_id, DOM_STATE_RUNNABLE);
   order(agent_id, 0, target);
   order(agent_id, 1, sys_getid());
+  report("check_before_grant", sys_cap_check(agent_id, target));
+  report("check_ancestor", sys_cap_check(sys_getid(), target));
+  report("check_no_such_holder", sys_cap_check(999, target));
   report("cap_grant", sys_cap_grant(target, agent_id));
+  report("check_after_grant", sys_cap_check(agent_id, target));
   order(agent_id, 2, target);
   report("target_after_agent_destroyed_it", sys_domain_info(target, &info));
   order(agent_id, 3, 0);

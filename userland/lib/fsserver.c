@@ -6,18 +6,52 @@
 // page (so the client cannot change them half way) and must end inside their half
 // of the page, and the page is written only if the client gave the right to.
 
+#include <stdlib.h>
 #include <string.h>
 #include <lamina/fsserver.h>
+
+#define FIRST_CLIENT_SLOTS 8  // the client table's size when it is first made
 
 // The client slot of id, or NULL if it has none.
 static struct fs_client *
 client_find(struct fs_server *srv, long id)
 {
-  for (int i = 0; i < FS_MAX_CLIENTS; i++) {
+  for (int i = 0; i < srv->nclients; i++) {
     if (srv->clients[i].id == id)
       return &srv->clients[i];
   }
   return NULL;
+}
+
+// Double the client table (the new slots are free). 0 or -ENOMEM.
+static long
+clients_grow(struct fs_server *srv)
+{
+  int n = srv->nclients ? 2 * srv->nclients : FIRST_CLIENT_SLOTS;
+  struct fs_client *grown = realloc(srv->clients, (size_t)n * sizeof(*grown));
+
+  if (grown == NULL)
+    return -ENOMEM;
+  memset(grown + srv->nclients, 0, (size_t)(n - srv->nclients) * sizeof(*grown));
+  srv->clients = grown;
+  srv->nclients = n;
+  return 0;
+}
+
+// A free client slot: a free one, or one of a client that has ended (which a client
+// that is killed never gives back itself), or a new one. NULL if memory is out.
+static struct fs_client *
+client_slot(struct fs_server *srv)
+{
+  struct fs_client *c = client_find(srv, 0);
+
+  if (c == NULL) {
+    fsserver_reap(srv);
+    c = client_find(srv, 0);
+  }
+  if (c == NULL && clients_grow(srv) == 0)
+    c = client_find(srv, 0);
+  return c;
 }
 
 // The open file fd of the requesting client, or NULL if fd is not one of its.
@@ -32,16 +66,17 @@ file_of(struct fs_server *srv, const struct fs_request *req, unsigned long fd)
 }
 
 // A free descriptor of the requesting client (taking a client slot if it had none),
-// in *fd. 0 or -EMFILE.
+// in *fd. 0, -EMFILE (it holds FS_MAX_FDS already) or -ENFILE (the server's memory
+// cannot hold one more client).
 static long
 fd_alloc(struct fs_server *srv, const struct fs_request *req, struct fs_client **cp, long *fd)
 {
   struct fs_client *c = client_find(srv, req->client);
 
   if (c == NULL) {
-    c = client_find(srv, 0);
+    c = client_slot(srv);
     if (c == NULL)
-      return -EMFILE;
+      return -ENFILE;
     memset(c, 0, sizeof(*c));
     c->id = req->client;
   }
@@ -404,7 +439,7 @@ do_sync(struct fs_server *srv, const struct fs_request *req)
   long err;
 
   if (req->w[0] == FS_SHUTDOWN) {
-    memset(srv->clients, 0, sizeof(srv->clients));
+    memset(srv->clients, 0, (size_t)srv->nclients * sizeof(srv->clients[0]));
     err = ext2_unmount(srv->fs);
     srv->fs = NULL;
     srv->shutdown = 1;
@@ -432,6 +467,18 @@ fsserver_forget(struct fs_server *srv, long client)
     }
   }
   memset(c, 0, sizeof(*c));
+}
+
+// Forget every client that has ended; see <lamina/fsserver.h>.
+void
+fsserver_reap(struct fs_server *srv)
+{
+  for (int i = 0; i < srv->nclients; i++) {
+    long id = srv->clients[i].id;
+
+    if (id != 0 && srv->client_gone != NULL && srv->client_gone(id))
+      fsserver_forget(srv, id);
+  }
 }
 
 // Carry out one request; see <lamina/fsserver.h>.

@@ -13,7 +13,8 @@
 // arrival order. Changes stay in the block cache until a client asks for FS_SYNC or
 // FS_SHUTDOWN (which unmounts), or until the write-back timer fires: the first change
 // after a sync arms it, so a quiet server always writes its changes back soon. Then,
-// too, the descriptors of clients that have ended are closed.
+// too, the descriptors of clients that have ended are closed, as they are whenever the
+// client table has no free slot for a new client.
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,19 +177,15 @@ mount_disk(void)
            st.blocks, st.block_size, st.free_blocks, st.inodes, st.free_inodes);
 }
 
-// Close the descriptors of clients that have ended, so that files unlinked while
-// they held them open are freed (a client that ends does not say so).
-static void
-reap_clients(void)
+// Whether a client has ended (a client that ends, or is killed, does not say so):
+// the server then closes its descriptors, so that files unlinked while it held them
+// open are freed, and its slot in the client table is free again.
+static int
+client_gone(long id)
 {
   struct domain_info info;
 
-  for (int i = 0; i < FS_MAX_CLIENTS; i++) {
-    long id = server.clients[i].id;
-
-    if (id != 0 && (sys_domain_info(id, &info) < 0 || info.state == DOM_STATE_EXITED))
-      fsserver_forget(&server, id);
-  }
+  return sys_domain_info(id, &info) < 0 || info.state == DOM_STATE_EXITED;
 }
 
 // Carry out the call msg from sender, whose page (if any) is in window win, and
@@ -207,8 +204,15 @@ serve(long sender, struct ipc_msg *msg, int win)
   rights = req.page != NULL ? sys_page_query(0, req.page) : 0;
   req.page_writable = rights > 0 && (rights & PERM_W) != 0;
   if (req.w[0] == FS_SYNC || req.w[0] == FS_SHUTDOWN)
-    reap_clients();
-  fsserver_handle(&server, &req, reply);
+    fsserver_reap(&server);
+  if (req.w[0] == FS_SHUTDOWN && sys_cap_check(sender, 0) != 1) {
+    // Anyone may use the file system; only who has authority over fsd (its parent, or
+    // a holder of a capability for it: configs give init one) may stop it.
+    memset(reply, 0, sizeof(reply));
+    reply[0] = (unsigned long)-EPERM;
+  } else {
+    fsserver_handle(&server, &req, reply);
+  }
   if (verbose)
     printf("fsd: client %ld request %lu (%lu, %lu, %lu) -> %ld\n", sender, msg->w[0], msg->w[1],
            msg->w[2], msg->w[3], (long)reply[0]);
@@ -227,7 +231,7 @@ serve_deferred(void)
 
     other_bits = 0;
     if (bits & NOTIFY_TIMER)
-      reap_clients();
+      fsserver_reap(&server);
     if ((bits & NOTIFY_TIMER) && server.dirty && ext2_sync(server.fs) == 0)
       server.dirty = 0;
     if (ndeferred > 0) {
@@ -248,6 +252,7 @@ main(int argc, char *argv[])
   struct ipc_msg msg;
   long sender;
 
+  server.client_gone = client_gone;
   verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
   quiet = argc > 1 && strcmp(argv[1], "-q") == 0;
   mount_disk();

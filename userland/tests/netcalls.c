@@ -4,6 +4,9 @@
 //   $ netcalls -N ID
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <lamina/net.h>
 #include <lamina/proc.h>
 #include <lamina/report.h>
@@ -51,7 +54,7 @@ tcp_errors(void)
   closesocket(t);
 }
 
-// Sockets until netd has no more.
+// Sockets until netd gives this client no more.
 static void
 exhaust(void)
 {
@@ -60,7 +63,12 @@ exhaust(void)
   while ((s = socket(SOCK_DGRAM)) >= 0)
     n++;
   report("sockets_made", n);
-  report("socket_table_full", s);
+  report("socket_over_limit", s);
+  if (fork() == 0)  // another client: this one's limit is not its
+    exit(socket(SOCK_DGRAM) >= 0 ? 0 : 1);
+  int status = -1;
+  wait(&status);
+  report("socket_of_another_client", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   for (int i = 0; i < NET_SOCKETS_MAX; i++)
     closesocket(i);
   report("socket_after_closing", socket(SOCK_DGRAM) >= 0);
@@ -77,6 +85,7 @@ main(int argc, char *argv[])
   report("close_huge_socket", closesocket(1000));
   report("stats", net_stats(counters));
   report("info_ip", net_info(NULL));
+  report("halt_without_authority", net_halt());  // then netd must go on serving
   udp_errors();
   tcp_errors();
   exhaust();

@@ -13,9 +13,6 @@
 #include <lamina/ext2.h>
 #include <lamina/fsproto.h>
 
-/* Clients that may hold descriptors at once. */
-#define FS_MAX_CLIENTS 32
-
 /* One request, as fsd received it. */
 struct fs_request {
   long client;  /* the sender's domain id */
@@ -32,7 +29,8 @@ struct fs_open_file {
   uint64_t offset;  /* for a directory: the position in its entries */
 };
 
-/* The descriptor table of one client (id 0: the slot is free). */
+/* The descriptor table of one client (id 0: the slot is free). Each client may hold
+ * FS_MAX_FDS files open: a limit per client, so no client can use up the server. */
 struct fs_client {
   long id;
   int nopen;
@@ -42,7 +40,9 @@ struct fs_client {
 /* The server's state. */
 struct fs_server {
   struct ext2_fs *fs;  /* NULL once unmounted */
-  struct fs_client clients[FS_MAX_CLIENTS];
+  struct fs_client *clients;  /* the clients holding descriptors: a table that grows */
+  int nclients;  /* its slots, used (id != 0) or free */
+  int (*client_gone)(long id);  /* the server's: has this client ended? (may be NULL) */
   int shutdown;  /* FS_SHUTDOWN was asked: reply, then end */
   int dirty;  /* something changed since the last FS_SYNC */
   char path1[FS_PATH_MAX + 1];  /* private copies of the request's paths */
@@ -56,5 +56,8 @@ void fsserver_handle(struct fs_server *srv, const struct fs_request *req, unsign
 
 /* Close every descriptor of a client that has gone away, and free its slot. */
 void fsserver_forget(struct fs_server *srv, long client);
+
+/* Forget every client that srv->client_gone says has ended. */
+void fsserver_reap(struct fs_server *srv);
 
 #endif /* LAMINA_FSSERVER_H */

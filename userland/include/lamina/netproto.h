@@ -77,8 +77,10 @@
 #define NET_POLLIN 1  /* data, the end of the stream, an error, or a connection to accept */
 #define NET_POLLOUT 2  /* room to send, or an error */
 
-/* Sockets netd has for all its clients together. */
+/* Sockets netd has for all its clients together, and the most one client may hold:
+ * a limit per client, so that no one client can take every socket. */
 #define NET_SOCKETS_MAX 32
+#define NET_SOCKETS_PER_CLIENT 8
 
 /* The most bytes one request moves: one page. */
 #define NET_IO_MAX PAGE_SIZE

@@ -98,6 +98,10 @@ long sys_set_quota(long dom, unsigned long pages);
 /* Give recipient authority over target. 0 or -errno. */
 long sys_cap_grant(long target, long recipient);
 
+/* 1 if holder has authority over dom (dom itself, an ancestor, or a capability), 0 if
+ * not, or -errno. How a server decides who may manage it. */
+long sys_cap_check(long holder, long dom);
+
 /* Pass on to dom the part [lo, hi) of the caller's binding of device (a DEVICE_* value). 0 or -errno. */
 long sys_bind_grant(long dom, long device, unsigned long lo, unsigned long hi);
 

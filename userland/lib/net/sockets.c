@@ -120,7 +120,19 @@ sock_lookup(long client, unsigned long n)
   return s;
 }
 
-// NET_SOCKET: a new socket of type. Its number, or -errno.
+// How many sockets client holds.
+static int
+sockets_of(long client)
+{
+  int n = 0;
+
+  for (int i = 0; i < NET_SOCKETS; i++)
+    n += net_socks[i].type != 0 && net_socks[i].owner == client;
+  return n;
+}
+
+// NET_SOCKET: a new socket of type. Its number, or -errno: -EMFILE if the client holds
+// NET_SOCKETS_PER_CLIENT already, -ENFILE if every socket is taken.
 static long
 do_socket(long client, unsigned long type)
 {
@@ -128,12 +140,14 @@ do_socket(long client, unsigned long type)
 
   if (type != SOCK_STREAM && type != SOCK_DGRAM)
     return -EPROTOTYPE;
+  if (sockets_of(client) >= NET_SOCKETS_PER_CLIENT)
+    return -EMFILE;
   s = sock_alloc((int)type, client);
   if (s == NULL) {
     sock_reap();
     s = sock_alloc((int)type, client);
   }
-  return s == NULL ? -EMFILE : s - net_socks;
+  return s == NULL ? -ENFILE : s - net_socks;
 }
 
 // NET_BIND: give s the local port of addr (its address must be ours or 0; port 0
@@ -265,6 +279,10 @@ sock_request(long client, const unsigned long w[4], uint8_t *page, int win, unsi
     reply[0] = NET_NSTATS;
     return 1;
   case NET_HALT:
+    if (sys_cap_check(client, 0) != 1) {  // only who has authority over netd may stop it
+      reply[0] = (unsigned long)-EPERM;
+      return 1;
+    }
     net_halted = 1;  // netd.c ends after this answer: the machine is going down
     return 1;
   case NET_INFO:
