@@ -158,3 +158,18 @@ def test_fork_cost_grows_with_pages_mapped_not_with_bytes_in_them():
     assert small == full  # copy-on-write: the bytes in the pages are never touched
     bigger = fork_cost(256, 1)
     assert bigger[1] > small[1] + 2 * (256 - 64)  # at least two page calls per extra page
+
+
+@pytest.mark.parametrize("slack", [12, 40, 100, 400])
+def test_fork_at_the_quota_fails_with_enomem_and_the_parent_lives_on(slack: int) -> None:
+    # Before: the fork succeeded, and the parent died on its next store, a copy-on-write
+    # fault its quota could not pay for (or a failed fork left its pages unusable).
+    r = finished("forkquota", str(slack))
+    assert "failed: out of memory (or over quota)" in r.text
+    assert "forkquota: the parent wrote its pages and runs on" in r.text
+    assert not [line for line in r.log if "killed" in line], r.log
+
+
+def test_a_pipe_refuses_ring_positions_the_other_side_made_up(pipes: dict) -> None:
+    assert pipes["hostile.write"] == -5  # EIO, not a write past the pipe's page
+    assert pipes["hostile.read"] == -5  # EIO, not a read past it

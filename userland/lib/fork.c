@@ -22,17 +22,24 @@
 #include <lamina/proc.h>
 #include <lamina/syscall.h>
 
-#define PERM_RWX (PERM_R | PERM_W | PERM_X)
-#define STACK_BOTTOM (USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE)
-
 // child.c's scratch page (child_copy_page's), free again whenever that returns:
 // fork edits the child's process record through it.
 #define RECORD_SCRATCH_VA (USER_STACK_TOP + 4 * PAGE_SIZE)
 
 extern char _end[];  // end of bss, defined by userland/user.ld
 
+#define PERM_RWX (PERM_R | PERM_W | PERM_X)
+#define STACK_BOTTOM (USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE)
+// Frames the subtree must still be able to take once a child is built, or fork fails
+// with -ENOMEM: room for the first copy-on-write copies both processes make at once
+// (the stack pages in use, the console buffer), so that neither dies of a fault the
+// quota cannot pay for the moment fork returns.
+#define FORK_RESERVE 16
+
 // Give this process a private, writable copy of the copy-on-write page at va: a
-// fresh frame at COW_SCRATCH_VA, filled, then mapped over va. 0 or -errno.
+// fresh frame at COW_SCRATCH_VA, filled, then mapped over va. (Even a page nobody else
+// maps any more is copied: the kernel lets no mapping widen its own rights.) 0 or
+// -errno.
 static long
 cow_copy(unsigned long va)
 {
@@ -178,6 +185,15 @@ fork_library(long child, struct proc_info *p)
   return err == -EPERM ? 0 : err;  // a parent without the console has none to give
 }
 
+// Whether this process's subtree can still take FORK_RESERVE frames.
+static int
+reserve_left(void)
+{
+  struct domain_info info;
+
+  return sys_domain_info(0, &info) == 0 && info.pages + FORK_RESERVE <= info.page_quota;
+}
+
 // A free slot in the table of children, or -1.
 static int
 free_child_slot(struct proc_info *p)
@@ -214,6 +230,8 @@ fork(void)
     err = fork_library(child, p);
   if (err == 0)
     err = fd_fork(child);
+  if (err == 0 && !reserve_left())
+    err = -ENOMEM;  // the pages both now share could not all be copied
   if (err == 0)
     err = sys_domain_set_state(child, DOM_STATE_RUNNABLE);
   if (err < 0) {

@@ -93,26 +93,41 @@ wait_other_side(void)
   sys_timer(0);
 }
 
+// How many bytes the ring holds, with the positions it was computed from. Every field
+// of the page is the other side's to write, so each is read once and the count is
+// bounded: a count past PIPE_SIZE (a reader that moved rpos past wpos, say) is a
+// broken pipe, -EIO, and never an index past the ring.
+static long
+ring_used(struct pipe *p, unsigned long *rpos, unsigned long *wpos)
+{
+  *rpos = p->rpos;
+  *wpos = p->wpos;
+  return *wpos - *rpos > PIPE_SIZE ? -EIO : (long)(*wpos - *rpos);
+}
+
 // Read up to n bytes; see <lamina/pipe.h>.
 long
 pipe_read(struct pipe *p, void *buf, size_t n)
 {
-  unsigned long avail, k, at, first;
+  unsigned long r, w, k, at, first;
+  long avail;
 
   if (n == 0)
     return 0;
-  while ((avail = p->wpos - p->rpos) == 0) {
+  while ((avail = ring_used(p, &r, &w)) == 0) {
     if (!end_alive(p, 1))
       return 0;
     wait_other_side();
   }
-  k = avail < n ? avail : n;
-  at = p->rpos % PIPE_SIZE;
+  if (avail < 0)
+    return avail;
+  k = (unsigned long)avail < n ? (unsigned long)avail : n;
+  at = r % PIPE_SIZE;
   first = PIPE_SIZE - at < k ? PIPE_SIZE - at : k;
   memcpy(buf, p->buf + at, first);
   memcpy((char *)buf + first, p->buf, k - first);
   __sync_synchronize();  // the bytes are out before the writer may reuse them
-  p->rpos += k;
+  p->rpos = r + k;
   wake(p, 1);
   return (long)k;
 }
@@ -121,24 +136,28 @@ pipe_read(struct pipe *p, void *buf, size_t n)
 long
 pipe_write(struct pipe *p, const void *buf, size_t n)
 {
-  unsigned long space, k, at, first;
+  unsigned long r, w, space, k, at, first;
   size_t done = 0;
+  long used;
 
   while (done < n) {
     if (!end_alive(p, 0))
       return done > 0 ? (long)done : -EPIPE;
-    space = PIPE_SIZE - (p->wpos - p->rpos);
+    used = ring_used(p, &r, &w);
+    if (used < 0)
+      return done > 0 ? (long)done : used;
+    space = PIPE_SIZE - (unsigned long)used;
     if (space == 0) {
       wait_other_side();
       continue;
     }
     k = space < n - done ? space : n - done;
-    at = p->wpos % PIPE_SIZE;
+    at = w % PIPE_SIZE;
     first = PIPE_SIZE - at < k ? PIPE_SIZE - at : k;
     memcpy(p->buf + at, (const char *)buf + done, first);
     memcpy(p->buf, (const char *)buf + done + first, k - first);
     __sync_synchronize();  // the bytes are in before the reader may see them
-    p->wpos += k;
+    p->wpos = w + k;
     done += k;
     wake(p, 0);
   }

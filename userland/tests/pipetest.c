@@ -1,5 +1,6 @@
 // pipetest: pipes between processes: a child's standard output read by its parent,
-// the end of input when the writer ends or is killed, and -EPIPE with no reader.
+// the end of input when the writer ends or is killed, -EPIPE with no reader, and
+// -EIO when the other side has written nonsense into the shared page.
 //
 //   pipetest [BYTES]     (default 20000: several times what the ring holds)
 //
@@ -10,7 +11,9 @@
 #include <unistd.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <lamina/pipe.h>
 #include <lamina/report.h>
+#include <lamina/syscall.h>
 
 static char buf[4096];
 
@@ -106,6 +109,48 @@ test_no_reader(void)
   close(fds[1]);
 }
 
+// The pipe page of this process (the one pipe it has open).
+static struct pipe *
+the_pipe(void)
+{
+  for (int i = 0; i < PIPE_SLOTS; i++) {
+    struct pipe *p = (struct pipe *)(PIPE_VA + (unsigned long)i * PAGE_SIZE);
+    if (sys_page_query(0, p) >= 0)
+      return p;
+  }
+  return NULL;
+}
+
+// A holder of the other end rewrites the ring's positions in the shared page (moves
+// rpos past wpos, or wpos far past rpos): the writer and the reader must refuse them
+// (-EIO), never index the ring with them (before, a write went on past the page).
+static void
+test_hostile_positions(void)
+{
+  int fds[2], status = 0;
+  long pid;
+  struct pipe *p;
+
+  pipe(fds);
+  p = the_pipe();
+  pid = fork();
+  if (pid == 0) {
+    p->rpos = p->wpos + 100;  // as if it had read 100 bytes never written
+    for (;;)
+      ;  // stay alive, holding the read end
+  }
+  while (p->rpos == p->wpos)
+    sys_yield();
+  report("hostile.write", write(fds[1], buf, sizeof buf));
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  p->rpos = 0;
+  p->wpos = 1UL << 40;  // as a hostile writer would say: far more than the ring holds
+  report("hostile.read", read(fds[0], buf, sizeof buf));
+  close(fds[0]);
+  close(fds[1]);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -114,5 +159,6 @@ main(int argc, char *argv[])
   test_stream(n);
   test_killed_writer();
   test_no_reader();
+  test_hostile_positions();
   return 0;
 }

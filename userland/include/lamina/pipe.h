@@ -37,11 +37,14 @@ struct pipe {
 struct pipe *pipe_create(void);
 
 /* Read up to n bytes: the count, 0 once the ring is empty and no live process holds
- * the write end. Waits while the ring is empty. */
+ * the write end, or -EIO if the page's positions make no sense (a holder wrote them:
+ * the page is shared writable, so nothing in it is trusted). Waits while the ring is
+ * empty. */
 long pipe_read(struct pipe *p, void *buf, size_t n);
 
 /* Write all n bytes, waiting while the ring is full. The count, or -EPIPE if no
- * live process holds the read end (then some bytes may have been written). */
+ * live process holds the read end, or -EIO as pipe_read says (then some bytes may
+ * have been written). */
 long pipe_write(struct pipe *p, const void *buf, size_t n);
 
 /* This process lets go of end (0 read, 1 write); the page is unmapped once it
