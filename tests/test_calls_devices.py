@@ -42,6 +42,14 @@ def test_console_write_writes_the_bytes_and_returns_their_count(dev):
     assert r["console_write.nothing"] == 0
 
 
+def test_a_zero_length_buffer_is_checked_by_place_only(dev):
+    # One rule for every buffer argument (docs/abi.md): [buf, buf + len) must lie in the
+    # user half; with len 0 no byte is read, so NULL is fine and a kernel address is not.
+    r, _ = dev
+    assert r["console_write.nothing_at_null"] == r["console_write.nothing_at_the_limit"] == 0
+    assert r["console_write.nothing_in_the_kernel_half"] == -Errno.EFAULT
+
+
 def test_console_write_longer_than_the_limit_is_einval(dev):
     r, _ = dev
     assert r["console_write.too_long"] == -Errno.EINVAL

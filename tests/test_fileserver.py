@@ -207,3 +207,15 @@ def test_a_file_unlinked_while_open_goes_when_its_client_ends(tmp_path: Path) ->
     r = run(image, ["fsctl", "@fsd", "statfs"])
     freed = int(lines(r.text, "statfs: ")[0].split(", ")[1].split()[0])
     assert freed - held >= 50000 // 1024
+
+
+def test_a_path_ending_in_a_slash_names_a_directory(tmp_path: Path) -> None:
+    # POSIX: "a/" is the directory a. A new file cannot be made there, and a file is not
+    # a directory (before: O_CREAT made a regular file "a", and "/f/" opened the file).
+    image = mke2fs(tmp_path / "disk.img", "4M", 1024)
+    steps = ["creat /a/", "creat /f", "hold /f/", "stat /f/", "rm /f/", "mkdir /d/", "hold /d/", "stat /a"]
+    words = [w for step in steps for w in (",", *step.split())][1:]
+    r = run(image, ["fsctl", "@fsd", *words])
+    results = dict(line.rsplit(" = ", 1) for line in r.text.splitlines() if " = " in line)
+    assert results == {"creat /a/": "EISDIR", "creat /f": "0", "hold /f/": "ENOTDIR", "stat /f/": "ENOTDIR",
+                       "rm /f/": "ENOTDIR", "mkdir /d/": "0", "hold /d/": "0", "stat /a": "ENOENT"}

@@ -4,7 +4,8 @@
 //
 // Commands: mkdir PATH, rmdir PATH, rm PATH, mv OLD NEW, ln OLD NEW, trunc PATH SIZE,
 // stat PATH, statfs, fill PATH (write until the disk is full), hold PATH (open it and
-// never close it: it stays open until this program ends), sync, shutdown.
+// never close it: it stays open until this program ends), creat PATH (open with
+// O_CREAT for writing, then close), sync, shutdown.
 // Each prints one line "COMMAND ARGS = RESULT", the result being 0, a number, or an
 // error name, so a test can read what happened. SERVER is the file server's domain
 // id (in a configuration: "@fsd").
@@ -66,6 +67,10 @@ command(long server, int argc, char **argv)
     return fill(server, argv[1]);
   if (argc == 2 && strcmp(argv[0], "hold") == 0)  // open, and never close
     return fs_open(server, argv[1], FS_O_RDONLY, 0);
+  if (argc == 2 && strcmp(argv[0], "creat") == 0) {
+    err = fs_open(server, argv[1], FS_O_WRONLY | FS_O_CREAT, 0644);
+    return err < 0 ? err : fs_close(server, err);
+  }
   if (argc == 1 && strcmp(argv[0], "sync") == 0)
     return fs_sync(server);
   if (argc == 1 && strcmp(argv[0], "shutdown") == 0)

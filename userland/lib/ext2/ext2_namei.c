@@ -53,12 +53,23 @@ path_ok(const char *path)
   return n == 0 ? -ENOENT : 0;
 }
 
+// True if path ends in '/': POSIX reads "a/" as "the directory a", so a file there
+// is -ENOTDIR and a new file cannot be made there (-EISDIR).
+int
+path_ends_in_slash(const char *path)
+{
+  size_t n = strlen(path);
+
+  return n > 0 && path[n - 1] == '/';
+}
+
 // The inode number of path, in *ino. 0 or -errno (-ENOENT, -ENOTDIR, ...).
 long
 ext2_lookup(struct ext2_fs *fs, const char *path, uint32_t *ino)
 {
   uint32_t cur = EXT2_ROOT_INO;
-  const char *name;
+  struct ext2_inode inode;
+  const char *name, *whole = path;
   size_t len;
   long err;
 
@@ -72,6 +83,13 @@ ext2_lookup(struct ext2_fs *fs, const char *path, uint32_t *ino)
   }
   if (err < 0)
     return err;
+  if (path_ends_in_slash(whole) && cur != EXT2_ROOT_INO) {
+    err = inode_read(fs, cur, &inode);
+    if (err < 0)
+      return err;
+    if (!inode_is_dir(&inode))
+      return -ENOTDIR;
+  }
   *ino = cur;
   return 0;
 }
@@ -139,6 +157,8 @@ ext2_create(struct ext2_fs *fs, const char *path, uint32_t perm, uint32_t *ino)
   size_t len;
   long err;
 
+  if (path_ends_in_slash(path) && path_ok(path) == 0)
+    return -EISDIR;  // "a/" names a directory: a regular file cannot be made there
   err = path_parent(fs, path, &dir, &name, &len);
   if (err == 0)
     err = name_free(fs, dir, name, len);
@@ -238,6 +258,10 @@ ext2_unlink(struct ext2_fs *fs, const char *path)
   size_t len;
   long err;
 
+  if (path_ends_in_slash(path)) {  // "f/": not a file, whatever f is
+    err = ext2_lookup(fs, path, &ino);
+    return err < 0 ? err : -EISDIR;
+  }
   err = path_parent(fs, path, &dir, &name, &len);
   if (err < 0)
     return err == -EBUSY ? -EISDIR : err;

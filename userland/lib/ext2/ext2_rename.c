@@ -90,6 +90,8 @@ ext2_rename(struct ext2_fs *fs, const char *old, const char *new)
   if (err < 0)
     return err;
   is_dir = inode_is_dir(&moved);
+  if (!is_dir && (path_ends_in_slash(old) || path_ends_in_slash(new)))
+    return -ENOTDIR;  // "f/" names a directory, and f is not one
   if (is_dir) {  // a directory may not move inside itself
     err = is_within(fs, ndir, ino);
     if (err != 0)

@@ -237,5 +237,6 @@ long dir_init(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *ip, uint32_t 
 long path_parent(struct ext2_fs *fs, const char *path, uint32_t *dir, const char **name,
                  size_t *len);
 int name_is_dot(const char *name, size_t len);
+int path_ends_in_slash(const char *path);
 
 #endif /* EXT2FS_H */
