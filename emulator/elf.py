@@ -95,6 +95,7 @@ def parse_elf(raw: bytes, name: str, path: Path | None = None) -> ElfImage:
     where = str(path) if path else name
     if raw[:4] != b"\x7fELF":
         raise ElfError(f"{where}: not an ELF file (bad magic {raw[:4]!r})")
+    _check_tables_fit(raw, where)
     try:
         elf = ELFFile(io.BytesIO(raw))
         _check_header(elf, where)
@@ -106,6 +107,23 @@ def parse_elf(raw: bytes, name: str, path: Path | None = None) -> ElfImage:
     if not any(s.executable and s.vaddr <= entry < s.vaddr + s.memsz for s in segments):
         raise ElfError(f"{where}: entry point {entry:#x} is not inside an executable segment")
     return ElfImage(name, path, entry, segments, symbols, raw)
+
+
+ELF64_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")  # e_ident .. e_shstrndx: 64 bytes
+
+
+def _check_tables_fit(raw: bytes, where: str) -> None:
+    """Say plainly that a file is cut short (a truncated build output, a half-copied
+    file) before the ELF parser trips over the missing bytes with a message of its own."""
+    if len(raw) < ELF64_HEADER.size:
+        raise ElfError(f"{where}: truncated: {len(raw)} bytes, too short for an ELF header ({ELF64_HEADER.size})")
+    fields = ELF64_HEADER.unpack_from(raw)
+    phoff, shoff, phentsize, phnum, shentsize, shnum = fields[5], fields[6], fields[9], fields[10], fields[11], fields[12]
+    for table, offset, count, size in (("program headers", phoff, phnum, phentsize),
+                                       ("section headers", shoff, shnum, shentsize)):
+        end = offset + count * size
+        if count and end > len(raw):
+            raise ElfError(f"{where}: truncated: its {table} end at byte {end:,}, but the file has {len(raw):,}")
 
 
 ELF64_SYM = struct.Struct("<IBBHQQ")  # st_name, st_info, st_other, st_shndx, st_value, st_size

@@ -316,3 +316,15 @@ def test_clients_that_end_without_closing_their_files_give_the_file_server_back_
     counts = [line.strip() for line in s.lines if "too many" not in line and line.strip().isdigit()]
     assert "too many open files" not in s.text and "out of memory" not in s.text, s.text
     assert len(counts) == 41 and len(set(counts)) == 1
+
+
+def test_with_a_disk_fsd_cannot_mount_init_says_the_file_server_is_not_running(tmp_path: Path) -> None:
+    image = tmp_path / "garbage.img"
+    image.write_bytes(b"\xff" * (4 << 20))
+    out = bytearray()
+    options = RunOptions(console_sink=out.extend, log=lambda line: None, disk=image, console_input=b"ls\n")
+    result = run_config(shell_system(options), options)
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("fsd: cannot mount the disk: bad magic number")
+    assert lines[1:] == ["init: cannot run /bin/sh: the file server is not running"]
+    assert result.exit_status == 127

@@ -286,6 +286,33 @@ def test_changing_a_program_relinks_only_that_program(tmp_path: Path) -> None:
     assert work_done(messages) == ["compile userland/bin/two.c", "link bin/two"]
 
 
+def test_a_damaged_program_is_made_again_not_taken_as_built(tmp_path: Path) -> None:
+    from emulator.elf import read_elf
+
+    root = make_small_tree(tmp_path / "tree")
+    built = build_all(tmp_path / "build", source_root=root)
+    whole = built["one"].read_bytes()
+    built["one"].write_bytes(whole[:100])  # truncated, as by a full disk or a killed copy
+    messages, progress = recorder()
+    build_all(tmp_path / "build", progress, source_root=root)
+    assert work_done(messages) == ["link bin/one"]
+    assert built["one"].read_bytes() == whole
+    read_elf(built["one"])
+
+
+def test_a_truncated_executable_is_refused_saying_so_and_where(tmp_path: Path) -> None:
+    from emulator.elf import ElfError, read_elf
+
+    whole = build_program("hello").read_bytes()
+    for size, words in ((40, "too short for an ELF header"), (100, "its program headers end at byte"),
+                        (5000, "its section headers end at byte")):
+        path = tmp_path / f"hello-{size}"
+        path.write_bytes(whole[:size])
+        with pytest.raises(ElfError) as caught:
+            read_elf(path)
+        assert str(caught.value).startswith(f"{path}: truncated: ") and words in str(caught.value)
+
+
 def test_a_syntax_error_reports_the_compilers_message_with_file_and_line(tmp_path: Path) -> None:
     root = make_small_tree(tmp_path / "tree")
     (root / "userland" / "bin" / "broken.c").write_text("int main(void)\n{\n  return 0\n}\n")

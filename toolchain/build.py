@@ -268,7 +268,7 @@ def _run_steps(build: Build, steps: list[Step]) -> None:
                 failures.append(error)
                 continue
             stamp = build.out.stamp_for(step.output)
-            stamps.record(stamp, step.command, _inputs_of(build, step), build.hashes)
+            stamps.record(stamp, step.output, step.command, _inputs_of(build, step), build.hashes)
             build.report(f"{step.verb} {step.label}")
     if failures:
         command = failures[0].command

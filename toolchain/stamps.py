@@ -4,10 +4,12 @@ Each output has a stamp file (kept apart from the outputs, under <build>/stamps/
 records a digest of the command that made it and a content hash of every input it
 read. For a compilation the inputs are the ones the compiler itself listed in its `-MD` depfile, so
 editing any header rebuilds exactly the objects that include it. An output is up to
-date when it exists, the command is unchanged (flags, paths, zig version) and every
-recorded input still hashes the same. Hashing contents rather than comparing mtimes
-means `touch` alone rebuilds nothing, and a recompiled object that came out identical
-does not force a relink.
+date when it exists as the step left it (the same size and modification time: a
+truncated or overwritten program is made again, not copied into a disk image), the
+command is unchanged (flags, paths, zig version) and every recorded input still hashes
+the same. Hashing inputs' contents rather than comparing mtimes means `touch` on a
+source alone rebuilds nothing, and a recompiled object that came out identical does not
+force a relink.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: Content
         recorded = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return False
-    if recorded.get("command") != command_digest(command):
+    if recorded.get("command") != command_digest(command) or recorded.get("output") != output_facts(output):
         return False
     inputs: dict[str, str | None] = recorded.get("inputs", {})
     return all(hashes.of(Path(path)) == digest for path, digest in inputs.items())
@@ -95,9 +97,20 @@ def forget(stamp: Path) -> None:
     stamp.unlink(missing_ok=True)
 
 
-def record(stamp: Path, command: list[str], inputs: list[Path], hashes: ContentHashes) -> None:
-    """Write a stamp: the command and the content hash of every input it read."""
+def output_facts(output: Path) -> list[int] | None:
+    """The output as its step left it: [size, modification time in ns] (None if gone)."""
+    try:
+        status = output.stat()
+    except FileNotFoundError:
+        return None
+    return [status.st_size, status.st_mtime_ns]
+
+
+def record(stamp: Path, output: Path, command: list[str], inputs: list[Path], hashes: ContentHashes) -> None:
+    """Write a stamp: the output as made, the command, and the content hash of every
+    input it read."""
     digests = {str(path): hashes.of(path) for path in inputs}
-    text = json.dumps({"command": command_digest(command), "inputs": digests}, indent=1, sort_keys=True)
+    text = json.dumps({"command": command_digest(command), "output": output_facts(output), "inputs": digests},
+                      indent=1, sort_keys=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(text + "\n")

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include <lamina/fs.h>
 #include <lamina/path.h>
 #include <lamina/proc.h>
 #include <lamina/shjobs.h>
@@ -133,7 +134,7 @@ exec_command(char *argv[])
   if (err == -ENOENT)
     dprintf(2, "sh: %s: command not found\n", argv[0]);
   else
-    dprintf(2, "sh: %s: %s\n", argv[0], strerror((int)-err));
+    dprintf(2, "sh: %s: %s\n", argv[0], fs_strerror(err));
   _exit(err == -ENOENT ? 127 : 126);
 }
 

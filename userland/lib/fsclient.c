@@ -249,6 +249,13 @@ static const struct {
   {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOSYS, "ENOSYS"}, {ENOTEMPTY, "ENOTEMPTY"},
 };
 
+// What -err means, for a person; see <lamina/fs.h>.
+const char *
+fs_strerror(long err)
+{
+  return err == -ESRCH ? "the file server is not running" : strerror((int)-err);
+}
+
 // The name of error -err; see <lamina/fs.h>.
 const char *
 fs_errname(long err)

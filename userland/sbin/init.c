@@ -37,7 +37,7 @@ start_shell(int interactive)
 
   if (pid == 0) {
     err = execv(SHELL, argv);
-    dprintf(2, "init: cannot run %s: %s\n", SHELL, strerror((int)-err));
+    dprintf(2, "init: cannot run %s: %s\n", SHELL, fs_strerror(err));
     _exit(127);
   }
   if (pid > 0 && sys_domain_info(0, &me) == 0 && me.page_quota > INIT_RESERVE + 16)
@@ -102,8 +102,8 @@ main(int argc, char *argv[])
   }
   end_the_rest();
   err = fs_shutdown(proc_fsd());
-  if (err < 0)
-    dprintf(2, "init: file server shutdown: %s\n", strerror((int)-err));
+  if (err < 0 && err != -ESRCH)  // a server that has gone was said to be so already
+    dprintf(2, "init: file server shutdown: %s\n", fs_strerror(err));
   if (proc_netd() != 0 && (err = net_halt()) < 0)
     dprintf(2, "init: network server halt: %s\n", strerror((int)-err));
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

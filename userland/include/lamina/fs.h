@@ -66,4 +66,9 @@ long fs_shutdown(long server);
 /* The name of error -err ("ENOENT" for -ENOENT), for messages; "E?" if unknown. */
 const char *fs_errname(long err);
 
+/* What a failed file-service call's -err means, for a person: strerror's text, except
+ * that -ESRCH, which only a server that has gone answers, says the file server is not
+ * running ("no such process" would name the wrong thing). */
+const char *fs_strerror(long err);
+
 #endif /* LAMINA_FS_H */
