@@ -1,4 +1,4 @@
-"""The `lamina` command line: run, build.
+"""The `lamina` command line.
 
     lamina run [--stats] [--stats-json FILE] [--quantum N] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...
     lamina run --config NAME
@@ -6,17 +6,22 @@
     lamina run --forward tcp:8080:80 [--forward udp:7007:7] PROGRAM [ARGS...]   (with fsd and netd)
     lamina net [--pcap FILE] PROGRAM [ARGS...] [+ PROGRAM [ARGS...]]...   (one machine each)
     lamina net --config NAME --config NAME ... [--pcap FILE]
+    lamina programs             (what PROGRAM may be, by kind)
     lamina build
-    lamina stats --loc
-    lamina bench [--json FILE]
-    lamina bloat [--json] [--html FILE]
+    lamina stats [--loc]
+    lamina bench [--json [FILE]]
+    lamina bloat [--json [FILE]] [--html FILE]
     lamina image create|ls|cat|put|get|rm|mkdir|fsck DISK ...
+    lamina --version
+
+run and net are here; the commands about Lamina itself are in lamina/commands.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +30,9 @@ from emulator.console import write_to_host_stdout
 from emulator.disk import DiskError
 from emulator.elf import ElfError
 from lamina.loader import LoadError
+from lamina.commands import cmd_bench, cmd_bloat, cmd_build, cmd_programs, cmd_stats
 from lamina.flame import FlameProfiler
+from lamina.outputs import OutputError, check_output, write_output
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
@@ -71,8 +78,10 @@ def benchmark_names() -> list[str]:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="lamina", description="Lamina, a layered teaching OS on an emulated RISC-V board.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="lamina", description="Lamina, a layered teaching OS on an emulated RISC-V board.",
+                                     epilog="Start with: lamina run hello world; lamina run (the shell); lamina programs.")
+    parser.add_argument("--version", action="version", version=f"lamina {lamina_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="boot the board and run programs, each in its own domain")
     run.add_argument("--stats", action="store_true", help="print per-domain counters at the end (on stderr)")
@@ -103,22 +112,25 @@ def make_parser() -> argparse.ArgumentParser:
                      "its one domain bound to the console and the whole NIC")
 
     sub.add_parser("build", help="build every userland program")
+    sub.add_parser("programs", help="list the programs lamina run can start, by kind")
 
     add_image_commands(sub)
 
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to same-run baselines)")
-    bench.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
+    bench.add_argument("--json", metavar="FILE", type=Path, nargs="?", const=Path("-"),
+                       help="also write the figures as JSON to FILE (without FILE: to standard output, instead of the table)")
     bench.add_argument("--pairs", type=positive_int, default=5,
                        help="measured/baseline sample pairs per figure (the median ratio is reported; default 5)")
     bench.add_argument("--only", metavar="NAME", action="append", choices=benchmark_names(),
                        help="run only this benchmark (repeatable): " + ", ".join(benchmark_names()))
 
     bloat = sub.add_parser("bloat", help="the cost of one operation under each layering, split by layer")
-    bloat.add_argument("--json", action="store_true", help="print the figures as JSON on standard output")
+    bloat.add_argument("--json", metavar="FILE", type=Path, nargs="?", const=Path("-"),
+                       help="also write the figures as JSON to FILE (without FILE: to standard output, instead of the table)")
     bloat.add_argument("--html", metavar="FILE", type=Path, help="write a self-contained report with charts")
 
-    stats = sub.add_parser("stats", help="facts about Lamina itself")
-    stats.add_argument("--loc", action="store_true", help="lines of code of each layer")
+    stats = sub.add_parser("stats", help="facts about Lamina itself (lines of code per layer)")
+    stats.add_argument("--loc", action="store_true", help="lines of code of each layer (the default)")
     return parser
 
 
@@ -163,6 +175,8 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
+        for path, option in ((args.stats_json, "--stats-json"), (args.trace, "--trace"), (args.flame, "--flame")):
+            check_output(path, option)
         tracers = []
         if args.trace or args.trace_cats:
             tracers.append(ChromeTrace(parse_categories(args.trace_cats)))
@@ -183,7 +197,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
                 result = run_config(config, options)
         else:
             result = run_config(config, options)
-    except (ConfigError, TraceError, WindowError) as err:
+    except (ConfigError, TraceError, WindowError, OutputError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 2
     except UnknownProgram as err:
@@ -197,12 +211,16 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         return 130
     if args.stats:
         print_stats(result, stderr)
-    if args.stats_json:
-        args.stats_json.write_text(stats_json(result))
-    if args.trace:
-        tracers[0].write(args.trace)
-    if args.flame:
-        profilers[0].write(args.flame)
+    try:
+        if args.stats_json:
+            write_output(args.stats_json, stats_json(result), "--stats-json")
+        if args.trace:
+            write_output(args.trace, tracers[0].text(), "--trace")
+        if args.flame:
+            write_output(args.flame, profilers[0].folded(), "--flame")
+    except OutputError as err:
+        stderr.print(f"lamina run: {err}", highlight=False, markup=False)
+        return 1
     return result.exit_status
 
 
@@ -249,11 +267,12 @@ def cmd_net(args: argparse.Namespace, stderr: Console) -> int:
         return cmd_forward(args, stderr)
 
     try:
+        check_output(args.pcap, "--pcap")
         configs = net_configs(args)
         sinks = [MachineConsole(i) for i in range(len(configs))]
         options = [RunOptions(console_sink=s, progress=build_progress(stderr)) for s in sinks]
         cluster = run_cluster(configs, options, pcap=args.pcap, max_time=args.max_time)
-    except (ConfigError, UnknownProgram) as err:
+    except (ConfigError, UnknownProgram, OutputError) as err:
         stderr.print(f"lamina net: {err}", highlight=False, markup=False)
         return 2
     except (BuildError, ElfError, LoadError, DiskError, ValueError, OSError) as err:
@@ -272,67 +291,31 @@ def cmd_net(args: argparse.Namespace, stderr: Console) -> int:
     return max((m.exit_status for m in cluster.machines), default=0)
 
 
-def cmd_build(stderr: Console) -> int:
-    """lamina build: build all of userland."""
-    from toolchain.build import BuildError, build_all
-
-    from toolchain.build import default_build_dir
-    from toolchain.diskimage import build_disk_image
-
+def lamina_version() -> str:
+    """The installed package's version (the source tree's, when run from a checkout)."""
     try:
-        built = build_all(progress=build_progress(stderr))
-    except BuildError as err:
-        stderr.print(str(err), highlight=False, markup=False)
-        return 1
-    image = build_disk_image(built, default_build_dir())
-    stderr.print(f"built {len(built)} programs; {image} holds them in /bin")
-    return 0
-
-
-def cmd_bloat(args: argparse.Namespace, stderr: Console) -> int:
-    """lamina bloat: run the study; a table, or JSON, and optionally an HTML page."""
-    from lamina.bloat import study
-    from lamina.bloatreport import costs_html, costs_json, print_costs
-
-    costs = study(progress=lambda what: stderr.print(f"[dim]measuring {what}[/dim]", highlight=False))
-    if args.json:
-        sys.stdout.write(costs_json(costs))
-    else:
-        print_costs(costs, Console(width=None if sys.stdout.isatty() else 160))
-    if args.html:
-        args.html.write_text(costs_html(costs))
-    return 0
-
-
-def cmd_stats(args: argparse.Namespace, stdout: Console) -> int:
-    """lamina stats --loc: a table of code lines per layer and language."""
-    from rich.table import Table
-
-    from lamina.loc import layer_sizes
-
-    if not args.loc:
-        stdout.print("lamina stats: say what to report, e.g. --loc")
-        return 2
-    table = Table(title="Lines of code per layer (not blank, not comments or docstrings)")
-    for col in ("layer", "language", "files", "lines"):
-        table.add_column(col, justify="right" if col in ("files", "lines") else "left")
-    for size in layer_sizes():
-        table.add_row(size.layer, size.language, str(size.files), f"{size.lines:,}")
-    stdout.print(table)
-    return 0
+        return metadata.version("lamina")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lamina` console script."""
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args = parser.parse_args(argv)
     # Rich wraps at 80 columns when not on a terminal; a log file or CI can afford more.
-    stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+    stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=True)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "run":
         return cmd_run(args, stderr)
     if args.command == "net":
         return cmd_net(args, stderr)
     if args.command == "build":
-        return cmd_build(stderr)
+        return cmd_build(stderr, build_progress(stderr))
+    if args.command == "programs":
+        return cmd_programs(Console())
     if args.command == "stats":
         return cmd_stats(args, Console())
     if args.command == "image":
@@ -340,10 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bloat":
         return cmd_bloat(args, stderr)
     if args.command == "bench":
-        from bench.report import main as bench_main
-
-        only = set(args.only) if args.only else None
-        return bench_main(args.json, args.pairs, Console(width=None if sys.stdout.isatty() else 140), only)
+        return cmd_bench(args, stderr)
     return 2
 
 

@@ -155,6 +155,10 @@ class ChromeTrace(Tracer):
         return {"traceEvents": meta + self.events, "displayTimeUnit": "ns",
                 "otherData": {"time unit": "1 us = 1 guest instruction (virtual time)"}}
 
+    def text(self) -> str:
+        """The trace as canonical JSON (same run, same bytes)."""
+        return json.dumps(self.document(), sort_keys=True, separators=(",", ":")) + "\n"
+
     def write(self, path: Path) -> None:
-        """Save the trace as canonical JSON (same run, same bytes)."""
-        path.write_text(json.dumps(self.document(), sort_keys=True, separators=(",", ":")) + "\n")
+        """Save the trace as canonical JSON."""
+        path.write_text(self.text())
