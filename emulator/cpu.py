@@ -245,6 +245,11 @@ class Cpu:
         after the instruction clock has charged it. For profiling; slows the CPU down."""
         self.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, data: callback(address, size))
 
+    def instructions_in(self, start: int, end: int) -> int:
+        """How many instructions start in [start, end) of the running context's code
+        (2-byte and 4-byte ones alike): what a listing of a block needs."""
+        return self.hooks.code.scan(start, end).n
+
     def fence_i(self) -> None:
         """fence.i: forget translated code after instruction memory was rewritten."""
         self.uc.ctl_flush_tb()
@@ -300,7 +305,7 @@ class Cpu:
     def _misaligned_cause(self, pc: int) -> int:
         """Unicorn reports a misaligned AMO as a load fault; the spec makes every AMO but
         lr a store/AMO fault (cause 6)."""
-        insn = self._fetch(pc)
+        insn = self.fetch(pc)
         if insn is not None and decode.is_store_amo(insn):
             return Cause.STORE_MISALIGNED
         return Cause.LOAD_MISALIGNED
@@ -332,13 +337,13 @@ class Cpu:
         if err.errno in _ERROR_CAUSES:
             cause = _ERROR_CAUSES[err.errno]
         elif err.errno in (UC_ERR_INSN_INVALID, UC_ERR_EXCEPTION):
-            insn = self._fetch(pc)
+            insn = self.fetch(pc)
             cause = Cause.BREAKPOINT if insn is not None and decode.is_ebreak(insn) else Cause.ILLEGAL_INSTRUCTION
         else:
             raise err  # an emulator failure, not a guest trap
         return Trap(cause, pc, self._tval(cause, pc))
 
-    def _fetch(self, pc: int) -> int | None:
+    def fetch(self, pc: int) -> int | None:
         """The instruction at user address pc (16 bits for a compressed one, 32 otherwise;
         the two halves of a 4-byte one may lie on different pages), or None if it cannot
         be fetched."""
@@ -360,7 +365,7 @@ class Cpu:
             return pc
         if cause in (Cause.ECALL_FROM_U, Cause.ECALL_FROM_S, Cause.ECALL_FROM_M):
             return 0
-        insn = self._fetch(pc)
+        insn = self.fetch(pc)
         if insn is None:
             return 0
         if cause == Cause.ILLEGAL_INSTRUCTION:

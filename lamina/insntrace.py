@@ -14,6 +14,7 @@ from typing import TextIO
 
 import capstone
 
+from emulator.decode import insn_length
 from kernel.domain import Domain
 from kernel.kernel import Kernel
 
@@ -48,7 +49,7 @@ class InstructionListing:
         self.kernel = kernel
         self.window = window
         self.out = out
-        self.disasm = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64)
+        self.disasm = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
         kernel.board.cpu.watch_instructions(self._before)
 
     def _matches(self, d: Domain) -> bool:
@@ -59,7 +60,7 @@ class InstructionListing:
         """d's instruction index of the instruction at address, about to execute."""
         cpu = self.kernel.board.cpu
         state = cpu.state
-        not_yet = (state.block_start + state.block_size - address) // 4  # rest of this block
+        not_yet = cpu.instructions_in(address, state.block_start + state.block_size)  # rest of this block
         return d.stats.instructions + (cpu.clock.count - self.kernel.slice_start) - not_yet
 
     def _before(self, address: int) -> None:
@@ -70,7 +71,7 @@ class InstructionListing:
         index = self._index(d, address)
         if not self.window.start <= index < self.window.end:
             return
-        pa = d.space.lookup(address)
-        word = self.kernel.board.ram.read(pa.pa + address % 4096, 4) if pa else b""
+        insn = self.kernel.board.cpu.fetch(address)
+        word = b"" if insn is None else insn.to_bytes(insn_length(insn & 0xFFFF), "little")
         text = next((f"{i.mnemonic} {i.op_str}".strip() for i in self.disasm.disasm(word, address)), "(undecodable)")
         self.out.write(f"{d.label} #{index:<8} {d.describe_pc(address):<40} {word[::-1].hex():>8}  {text}\n")

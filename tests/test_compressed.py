@@ -119,3 +119,19 @@ def test_a_program_reading_every_counter_gives_identical_stats_on_every_run():
     runs = [run(["rvc", "counters"], ["rvc", "sleep", "30000"], ["spin", "20000"]) for _ in range(3)]
     assert len({stats_json(r.result) for r in runs}) == 1
     assert len({r.output for r in runs}) == 1
+
+
+def test_an_instruction_listing_of_compressed_code_counts_and_decodes_each_instruction():
+    import io
+
+    from lamina.insntrace import InstructionListing, parse_window
+
+    out = io.StringIO()
+    r = run(["rvc", "count", "3"], before_run=lambda k: InstructionListing(k, parse_window("1:0-100000"), out))
+    rows = [line.split() for line in out.getvalue().splitlines()]
+    # #0, #1, ... each once; the last is the exit's ecall, which is listed but does not retire
+    assert [int(row[3][1:]) for row in rows] == list(range(r.domain().stats.instructions + 1))
+    loop = [" ".join(row[7:]) for row in rows if "<mixed_loop" in row[5]]  # hex, mnemonic, operands
+    body = disassembly("mixed_loop")[:5]
+    assert [text.split()[1] for text in loop[:5]] == [i.mnemonic for i in body]
+    assert [len(text.split()[0]) for text in loop[:5]] == [2 * i.size for i in body]  # 4 or 8 hex digits
