@@ -52,6 +52,9 @@ class Sys(IntEnum):
     NIC_INFO = 32  # nic_info() -> the NIC's MAC address as a 48-bit number
     DOMAIN_NAME = 33  # domain_name(dom, name) -> 0: dom is called name (exec and spawn name their program)
     CAP_CHECK = 34  # cap_check(holder, dom) -> 1 if holder has authority over dom, else 0
+    # BEGIN LAB syscall:
+    SYSINFO = 35  # sysinfo(struct sysinfo *) -> 0: free frames and live domains
+    # END LAB syscall
 
 
 class DomState(IntEnum):
@@ -171,6 +174,9 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "domain_info": [("uint64_t", f) for f in (
         "id", "parent", "state", "exit_status", "instructions", "crossings",
         "syscalls", "faults", "pages", "page_quota", "share")] + [("char", f"name[{DOMAIN_NAME_MAX + 1}]")],
+    # BEGIN LAB syscall:
+    "sysinfo": [("uint64_t", "free_frames"), ("uint64_t", "domains")],
+    # END LAB syscall
 }
 
 MAX_ARGS = 32  # most argv entries the kernel copies into a new domain

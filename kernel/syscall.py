@@ -9,6 +9,7 @@ The handlers live with the mechanism they expose; this module gathers them.
 from __future__ import annotations
 
 import inspect
+import struct
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from kernel import bindings, devices, ipc, lifecycle, memory, net, notify, upcall
@@ -37,6 +38,18 @@ def sys_getid(k: Kernel, d: Domain) -> int:
     return d.id
 
 
+# BEGIN LAB syscall:
+SYSINFO = struct.Struct("<2Q")  # struct sysinfo: free_frames, domains
+
+
+def sys_sysinfo(k: Kernel, d: Domain, info: int) -> int:
+    """sysinfo(struct sysinfo *): how many frames are free and how many domains are alive
+    (the caller included), written to *info. -EFAULT if info is not writable."""
+    data = SYSINFO.pack(k.frames.free_count, len(k.live_domains))
+    return 0 if d.space.copy_out(info, data) else -Errno.EFAULT
+
+
+# END LAB syscall
 def sys_unknown(k: Kernel, d: Domain) -> int:
     """What a number no system call has gets: -ENOSYS."""
     return -Errno.ENOSYS
@@ -46,6 +59,9 @@ SYSCALLS: dict[int, Handler] = {
     Sys.EXIT: sys_exit,
     Sys.YIELD: sys_yield,
     Sys.GETID: sys_getid,
+    # BEGIN LAB syscall:
+    Sys.SYSINFO: sys_sysinfo,
+    # END LAB syscall
     **memory.SYSCALLS,
     **lifecycle.SYSCALLS,
     **upcall.SYSCALLS,

@@ -127,6 +127,7 @@ class AddressSpace:
 
     def _leaf_table(self, va: int, create: bool) -> int | None:
         """Walk from the root to the leaf table for va, making missing tables if create."""
+        # BEGIN LAB pgtbl
         table = self.root
         for level in range(SV39_LEVELS - 1, 0, -1):
             slot = table + 8 * vpn(va, level)
@@ -140,9 +141,11 @@ class AddressSpace:
             self.tables.append(table)
             self.ram.write_u64(slot, make_pte(table, 0))  # non-leaf: no R/W/X
         return table
+        # END LAB pgtbl
 
     def map(self, va: int, pa: int, perm: Perm) -> bool:
         """Map the page at va to frame pa; False if va is already mapped."""
+        # BEGIN LAB pgtbl
         slot = self._slot(va, create=True)
         assert slot is not None
         if self.ram.read_u64(slot) & PTE_V:
@@ -150,9 +153,11 @@ class AddressSpace:
         self.ram.write_u64(slot, make_pte(pa, pte_flags(perm)))
         self.pages_mapped += 1
         return True
+        # END LAB pgtbl
 
     def unmap(self, va: int) -> int | None:
         """Remove the mapping at va and return its frame, or None if none was there."""
+        # BEGIN LAB pgtbl
         slot = self._slot(va, create=False)
         if slot is None:
             return None
@@ -162,9 +167,11 @@ class AddressSpace:
         self.ram.write_u64(slot, 0)
         self.pages_mapped -= 1
         return pte_frame(pte)
+        # END LAB pgtbl
 
     def lookup(self, va: int) -> Mapping | None:
         """The mapping of the page containing va, or None."""
+        # BEGIN LAB pgtbl
         page = va - va % PAGE_SIZE
         slot = self._slot(page, create=False)
         if slot is None:
@@ -173,6 +180,7 @@ class AddressSpace:
         if not pte & PTE_V:
             return None
         return Mapping(page, pte_frame(pte), pte_perm(pte))
+        # END LAB pgtbl
 
     def mappings(self) -> Iterator[Mapping]:
         """Every user mapping, in address order (none once released)."""
@@ -190,6 +198,32 @@ class AddressSpace:
                 yield Mapping(va, pte_frame(pte), pte_perm(pte))
             else:
                 yield from self._walk(pte_frame(pte), level - 1, va)
+
+    def describe(self) -> list[str]:
+        """The page table as xv6's vmprint prints it: a line for the root, then one per
+        valid entry, depth first, indented by level, with its index, the entry and the
+        frame it points to; a leaf also shows its virtual address and rights."""
+        # BEGIN LAB pgtbl
+        lines = [f"page table {self.root:#x}"]
+
+        def walk(table: int, level: int, base: int) -> None:
+            depth = SV39_LEVELS - level
+            for i, pte in enumerate(TABLE_PAGE.unpack(self.ram.read(table, PAGE_SIZE))):
+                if not pte & PTE_V:
+                    continue
+                va = base + (i << (PAGE_SHIFT + SV39_VPN_BITS * level))
+                line = f"{' ..' * depth}{i}: pte {pte:#x} pa {pte_frame(pte):#x}"
+                if level == 0:
+                    rights = "".join(c if pte & bit else "-" for c, bit in (("r", PTE_R), ("w", PTE_W), ("x", PTE_X)))
+                    lines.append(f"{line} va {va:#x} {rights}")
+                else:
+                    lines.append(line)
+                    walk(pte_frame(pte), level - 1, va)
+
+        if not self.released:
+            walk(self.root, SV39_LEVELS - 1, 0)
+        return lines
+        # END LAB pgtbl
 
     def pieces(self, va: int, length: int, need: Perm) -> list[tuple[int, int]] | None:
         """The physical (address, length) pieces behind [va, va+length), each page

@@ -12,6 +12,7 @@
     lamina bench [--json [FILE]]
     lamina bloat [--json [FILE]] [--html FILE]
     lamina image create|ls|cat|put|get|rm|mkdir|fsck DISK ...
+    lamina lab list|handout|grade|autograder ...   (lamina/labkit/cli.py)
     lamina --version
 
 run and net are here; the commands about Lamina itself are in lamina/commands.py.
@@ -31,11 +32,13 @@ from emulator.disk import DiskError
 from emulator.elf import ElfError
 from lamina.loader import LoadError
 from lamina.commands import cmd_bench, cmd_bloat, cmd_build, cmd_programs, cmd_stats
+from lamina.labkit.cli import add_lab_commands, run_lab_command
 from lamina.flame import FlameProfiler
 from lamina.outputs import OutputError, check_output, write_output
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
+from lamina.vmprint import PageTablePrinter
 from lamina.watch import LiveView, TeeTracer
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
@@ -93,6 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--watch", action="store_true", help="show the domains live in the terminal as the machine runs")
     run.add_argument("--watch-speed", type=float, default=None, metavar="N", help="with --watch: at most N time slices per second")
     run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
+    run.add_argument("--vmprint", metavar="DOMAIN", help="print a domain's page table (by id or name) when it exits, as xv6's vmprint")
     run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
     run.add_argument("--config", metavar="NAME", help="boot a named system configuration (configs/NAME.toml) instead of PROGRAMs")
@@ -115,6 +119,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_parser("programs", help="list the programs lamina run can start, by kind")
 
     add_image_commands(sub)
+    add_lab_commands(sub)
 
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to same-run baselines)")
     bench.add_argument("--json", metavar="FILE", type=Path, nargs="?", const=Path("-"),
@@ -183,6 +188,8 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         if args.watch:
             view = LiveView(stderr, args.watch_speed)
             tracers.append(view)
+        if args.vmprint:
+            tracers.append(PageTablePrinter(args.vmprint, sys.stderr))
         options.tracer = tracers[0] if len(tracers) == 1 else TeeTracer(*tracers) if tracers else None
         attach = []
         if args.trace_insns:
@@ -205,6 +212,9 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         return 2
     except (BuildError, ElfError, LoadError, DiskError, ValueError) as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
+        return 1
+    except NotImplementedError as err:  # a lab's stub, met while booting (lamina/labkit)
+        stderr.print(f"lamina run: {err} ({raised_at(err)})", highlight=False, markup=False)
         return 1
     except KeyboardInterrupt:
         stderr.print("lamina run: interrupted", highlight=False)
@@ -291,6 +301,18 @@ def cmd_net(args: argparse.Namespace, stderr: Console) -> int:
     return max((m.exit_status for m in cluster.machines), default=0)
 
 
+def raised_at(err: BaseException) -> str:
+    """file:line where err was raised, relative to the working directory if under it."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    path = Path(tb.tb_frame.f_code.co_filename)
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    return f"{shown.as_posix()}:{tb.tb_lineno}"
+
+
 def lamina_version() -> str:
     """The installed package's version (the source tree's, when run from a checkout)."""
     try:
@@ -320,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_stats(args, Console())
     if args.command == "image":
         return run_image_command(args)
+    if args.command == "lab":
+        return run_lab_command(args, Console(), stderr)
     if args.command == "bloat":
         return cmd_bloat(args, stderr)
     if args.command == "bench":

@@ -211,6 +211,7 @@ CALL_TABLE = [
     (3, S.SET_QUOTA, (quota_target,)),
     (3, S.CAP_GRANT, (DOMAIN, DOMAIN)),
     (2, S.CAP_CHECK, (DOMAIN, DOMAIN)),
+    *([(1, S.SYSINFO, (OUT_PTR,))] if hasattr(S, "SYSINFO") else []),  # lab syscall's call, once written
     (3, S.BIND_GRANT, (DOMAIN, lits(2, 2, 1, 3, 3, 0, 4, -1), lits(0, 0, 8, 17, 1, 6, 256, -1),
                        lits(16, 0, 10, 32, 53, 80, 65536, -1))),
     (2, S.CONSOLE_READ, (OUT_PTR, lits(8, 1, 64, 0, CONSOLE_WRITE_MAX + 1, -1))),

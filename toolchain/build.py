@@ -251,7 +251,8 @@ def _run_steps(build: Build, steps: list[Step]) -> None:
     carrying every failure's diagnostics in the order the steps were given."""
     stale = []
     for step in steps:
-        if stamps.is_up_to_date(step.output, build.out.stamp_for(step.output), step.command, build.hashes):
+        if stamps.is_up_to_date(step.output, build.out.stamp_for(step.output), step.command, build.hashes,
+                                build.sources.root):
             build.report(f"{step.label} is up to date")
         else:
             stale.append(step)
@@ -268,7 +269,7 @@ def _run_steps(build: Build, steps: list[Step]) -> None:
                 failures.append(error)
                 continue
             stamp = build.out.stamp_for(step.output)
-            stamps.record(stamp, step.output, step.command, _inputs_of(build, step), build.hashes)
+            stamps.record(stamp, step.output, step.command, _inputs_of(build, step), build.hashes, build.sources.root)
             build.report(f"{step.verb} {step.label}")
     if failures:
         command = failures[0].command

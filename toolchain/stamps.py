@@ -51,10 +51,17 @@ def parse_depfile(text: str) -> list[str]:
     return paths
 
 
-def command_digest(command: list[str]) -> str:
-    """A digest naming a command and the toolchain that runs it."""
-    text = "\0".join([toolchain_version(), *command])
+def command_digest(command: list[str], root: Path) -> str:
+    """A digest naming a command and the toolchain that runs it. The source tree's own
+    location is left out (outputs do not depend on it: see toolchain.zig.prefix_maps),
+    so a copy of a build directory serves a copy of the tree, such as a lab's handout."""
+    text = "\0".join([toolchain_version(), *command]).replace(str(root), "<source>")
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _recorded_path(path: Path, root: Path) -> str:
+    """How a stamp names an input: relative to the source tree if it is inside it."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 @dataclass
@@ -77,7 +84,7 @@ class ContentHashes:
         return digest
 
 
-def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: ContentHashes) -> bool:
+def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: ContentHashes, root: Path) -> bool:
     """True if output exists and, by its stamp, was made by this command from inputs
     that have not changed since."""
     if not output.exists() or not stamp.exists():
@@ -86,10 +93,10 @@ def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: Content
         recorded = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return False
-    if recorded.get("command") != command_digest(command) or recorded.get("output") != output_facts(output):
+    if recorded.get("command") != command_digest(command, root) or recorded.get("output") != output_facts(output):
         return False
     inputs: dict[str, str | None] = recorded.get("inputs", {})
-    return all(hashes.of(Path(path)) == digest for path, digest in inputs.items())
+    return all(hashes.of(root / path) == digest for path, digest in inputs.items())
 
 
 def forget(stamp: Path) -> None:
@@ -106,11 +113,12 @@ def output_facts(output: Path) -> list[int] | None:
     return [status.st_size, status.st_mtime_ns]
 
 
-def record(stamp: Path, output: Path, command: list[str], inputs: list[Path], hashes: ContentHashes) -> None:
+def record(stamp: Path, output: Path, command: list[str], inputs: list[Path], hashes: ContentHashes,
+           root: Path) -> None:
     """Write a stamp: the output as made, the command, and the content hash of every
-    input it read."""
-    digests = {str(path): hashes.of(path) for path in inputs}
-    text = json.dumps({"command": command_digest(command), "output": output_facts(output), "inputs": digests},
+    input it read (the tree's own inputs named relative to the tree)."""
+    digests = {_recorded_path(path, root): hashes.of(path) for path in inputs}
+    text = json.dumps({"command": command_digest(command, root), "output": output_facts(output), "inputs": digests},
                       indent=1, sort_keys=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(text + "\n")

@@ -102,6 +102,11 @@ long sys_cap_grant(long target, long recipient);
  * not, or -errno. How a server decides who may manage it. */
 long sys_cap_check(long holder, long dom);
 
+/* BEGIN LAB syscall: */
+/* How many frames are free and how many domains are alive, into *info. 0 or -errno. */
+long sys_sysinfo(struct sysinfo *info);
+/* END LAB syscall */
+
 /* Pass on to dom the part [lo, hi) of the caller's binding of device (a DEVICE_* value). 0 or -errno. */
 long sys_bind_grant(long dom, long device, unsigned long lo, unsigned long hi);
 

@@ -1,0 +1,108 @@
+"""What every lab's graders share: running real programs on the tree under test with a
+guest-instruction budget, and saying what went wrong in guest terms.
+
+`guest(...)` boots programs as `lamina run` does and returns what a student would see:
+the console, the kernel's log (a fault's domain, pc, symbol and source line; a Python
+exception raised by kernel code, with its line), exit statuses. A run that uses its
+whole budget is reported as not finishing, never waited on by the clock. With
+LAMINA_LAB_TRACES set, each run leaves a Perfetto trace there, named after the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lamina.config import SystemConfig, config_for_programs
+from lamina.system import RunOptions, RunResult, run_config
+
+DEFAULT_BUDGET = 50_000_000  # guest instructions: far more than any lab's programs need
+
+
+@dataclass
+class Guest:
+    """What one run showed."""
+
+    result: RunResult
+    output: str
+    log: list[str] = field(default_factory=list)
+    budget: int = DEFAULT_BUDGET
+
+    @property
+    def kernel(self):
+        return self.result.kernel
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+    def status(self, index: int = 0) -> int | None:
+        """The exit status of the index-th booted domain (None if it never ended)."""
+        return self.result.domains[index].exit_status
+
+    @property
+    def finished(self) -> bool:
+        """False if the run used its whole instruction budget (a guest loop)."""
+        return self.kernel.board.instructions < self.budget
+
+    def trouble(self) -> str:
+        """What went wrong, for a grader's message: unfinished, a kernel error (with the
+        Python exception's location), or a domain killed by a fault."""
+        if not self.finished:
+            return f"the programs did not finish within {self.budget:,} instructions"
+        errors = [line for line in self.log if "kernel error" in line or "killed" in line]
+        return "; ".join(errors) if errors else "no fault and no kernel error"
+
+
+def trace_path() -> Path | None:
+    """Where this test's trace goes, if traces are wanted."""
+    folder = os.environ.get("LAMINA_LAB_TRACES")
+    test = os.environ.get("PYTEST_CURRENT_TEST", "run").split(" ")[0]
+    return Path(folder) / (re.sub(r"[^\w.-]+", "_", test) + ".json") if folder else None
+
+
+def boot(config: SystemConfig, budget: int = DEFAULT_BUDGET, options: RunOptions | None = None) -> Guest:
+    """Run a configuration to its end (or its budget); what it showed."""
+    out = bytearray()
+    log: list[str] = []
+    tracer = None
+    if trace_path() is not None:
+        from lamina.trace import ChromeTrace
+
+        tracer = ChromeTrace()
+    opts = options or RunOptions()
+    opts.console_sink, opts.log, opts.max_instructions = out.extend, log.append, budget
+    opts.tracer = opts.tracer or tracer
+    result = run_config(config, opts)
+    if tracer is not None:
+        trace_path().parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+        tracer.write(trace_path())  # type: ignore[arg-type]
+    return Guest(result, out.decode(errors="replace"), log, budget)
+
+
+def guest(*commands: str | list[str], budget: int = DEFAULT_BUDGET, **options) -> Guest:
+    """Run each command ("prog arg arg", or a list) as its own console-bound domain;
+    options are RunOptions fields (before_run=..., say)."""
+    argvs = [c.split() if isinstance(c, str) else list(c) for c in commands]
+    return boot(config_for_programs(argvs), budget, RunOptions(**options))
+
+
+def shell(script: str, budget: int = DEFAULT_BUDGET) -> Guest:
+    """Boot to the shell (configs/default.toml) on a fresh copy of the disk image that
+    holds the tree's programs, type script, and run to the end."""
+    import shutil
+    import tempfile
+
+    from lamina.system import shell_system
+    from toolchain.build import build_all, default_build_dir
+    from toolchain.diskimage import build_disk_image
+
+    build = default_build_dir()
+    image = build_disk_image(build_all(build), build)
+    with tempfile.TemporaryDirectory() as scratch:
+        disk = Path(scratch) / "disk.img"
+        shutil.copyfile(image, disk)
+        options = RunOptions(disk=disk, console_input=script.encode())
+        return boot(shell_system(options), budget, options)
