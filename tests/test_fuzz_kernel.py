@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
+from conftest import UNDER_MUTATION, examples
 from emulator.elf import ElfImage
 from kernel.abi import SECTOR_SIZE, Sys
 from kfuzz_runner import DISK_SECTORS, FuzzRun, FuzzStats, run_setup
@@ -118,10 +119,11 @@ def assert_every_call_succeeded_somewhere(stats: FuzzStats) -> None:
 
 
 def test_random_call_sequences_keep_every_kernel_invariant(kfuzz: ElfImage, disk: Path) -> None:
-    stats = fuzz(kfuzz, disk, examples=420, max_calls=30)
+    stats = fuzz(kfuzz, disk, examples=examples(420), max_calls=30)
     print(f"\nkfuzz: {stats}")
-    assert stats.sequences >= 1000
-    assert_every_call_succeeded_somewhere(stats)
+    assert stats.sequences >= examples(420) * 2
+    if not UNDER_MUTATION:  # a tenth of the examples need not reach every call
+        assert_every_call_succeeded_somewhere(stats)
 
 
 @pytest.mark.stress

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from kernel.abi import DomState
 from kernel.domain import Domain
 from kernel.sched import STRIDE1, StrideScheduler
@@ -127,7 +128,7 @@ def check_no_client_gets_ahead(clients: list[Client], picked: Client) -> None:
             f"({other.plan.tickets} tickets) since step {picked.awake_since}: {mine} vs {theirs} in pass")
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=examples(300), deadline=None, derandomize=True, database=None)
 @given(plans, st.lists(st.integers(1, MAX_SLICE), min_size=50, max_size=400),
        st.lists(st.booleans(), min_size=400, max_size=400))
 def test_every_client_gets_its_tickets_worth_without_bursts_or_second_turns(plan_list, slices, duplicates):
