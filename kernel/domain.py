@@ -54,6 +54,7 @@ class Domain:
     context: CpuContext
     image: ElfImage | None = None
     parent: Domain | None = None
+    creator: int | None = None  # the id of the domain that created it (kept after it is reaped)
     children: list[Domain] = field(default_factory=list)
     caps: set[int] = field(default_factory=set)  # ids this domain was granted authority over
     bindings: list[Binding] = field(default_factory=list)

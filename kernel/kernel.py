@@ -88,7 +88,7 @@ class Kernel:
         self.next_domain_id += 1
         space = AddressSpace(self.frames, did)
         d = Domain(did, name, list(argv), space, CpuContext(), image, parent=parent,
-                   page_quota=parent.page_quota if parent else page_quota)
+                   creator=parent.id if parent else None, page_quota=parent.page_quota if parent else page_quota)
         if parent is not None:
             parent.children.append(d)
             d.share = parent.share
@@ -257,12 +257,12 @@ class Kernel:
     def _end_slice(self, d: Domain) -> None:
         """Charge d for the instructions since its slice began."""
         used = self.clock.count - self.slice_start
-        if self.tracer is not None:
-            self.tracer.slice(d, self._slice_began, self.board.now)
         stats = d.stats
         stats.instructions += used
         stats.slices += 1
         self.scheduler.charge(d, used)
+        if self.tracer is not None:  # after the counts: it reports them as of the slice's end
+            self.tracer.slice(d, self._slice_began, self.board.now)
 
     def hand_over(self, d: Domain, to: Domain) -> bool:
         """Inside d's trap: d has blocked in IPC and `to` can take the CPU at once (the

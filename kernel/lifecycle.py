@@ -149,7 +149,9 @@ def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
     text = read_name(d, name)
     if isinstance(text, Errno):
         return -text
-    target.name, target._symbolizer, image = text, None, k.find_program(text)
+    # The arguments it was created with are its parent's (exofork copies them); now it
+    # runs the named program, whose own arguments live in its memory: show the name.
+    target.name, target.argv, target._symbolizer, image = text, [text], None, k.find_program(text)
     target.image = image if image is not None and runs_image(target, image) else None
     return 0
 

@@ -30,7 +30,7 @@ def domain_record(d: Domain) -> dict[str, Any]:
         "id": d.id,
         "name": d.name,
         "program": d.image.name if d.image else None,
-        "parent": d.parent.id if d.parent else None,
+        "parent": d.creator,
         "argv": d.argv,
         "status": d.exit_status,
         "killed_by": killed,
@@ -70,17 +70,43 @@ def stats_json(result: RunResult) -> str:
     return json.dumps(stats_record(result), indent=2, sort_keys=True) + "\n"
 
 
-def print_stats(result: RunResult, console: Console) -> None:
-    """A per-domain table of the counters, with a total row."""
-    record = stats_record(result)
-    table = Table(title="Lamina run statistics (virtual time = guest instructions)")
-    for col in ("domain", "command", "status", "instructions", "syscalls", "faults", "crossings", "pages peak", "slices"):
-        table.add_column(col, justify="left" if col in ("command", "status") else "right", no_wrap=True)
+COLUMNS = ("domain", "parent", "command", "status", "instructions", "syscalls", "faults", "crossings",
+           "pages peak", "slices")
+
+
+def stats_rows(record: dict[str, Any]) -> list[list[str]]:
+    """The table's rows: a domain each, then the total of each column that adds up."""
+    rows = []
     for d in record["domains"]:
         status = str(d["status"]) if d["killed_by"] is None else f"killed ({d['killed_by']['cause']})"
-        table.add_row(str(d["id"]), " ".join(d["argv"]), status, f"{d['instructions']:,}", f"{d['syscalls']:,}",
-                      f"{d['faults']:,}", f"{d['crossings']:,}", f"{d['pages_peak']:,}", f"{d['slices']:,}")
+        rows.append([str(d["id"]), str(d["parent"] or ""), " ".join(d["argv"]), status, f"{d['instructions']:,}",
+                     f"{d['syscalls']:,}", f"{d['faults']:,}", f"{d['crossings']:,}", f"{d['pages_peak']:,}",
+                     f"{d['slices']:,}"])
     t = record["total"]
-    table.add_row("all", "", "", f"{t['instructions']:,}", f"{t['syscalls']:,}", f"{t['faults']:,}",
-                  f"{t['crossings']:,}", "", f"{t['context_switches']:,} switches")
-    console.print(table)
+    rows.append(["all", "", "", "", f"{t['instructions']:,}", f"{t['syscalls']:,}", f"{t['faults']:,}",
+                 f"{t['crossings']:,}", "", f"{sum(d['slices'] for d in record['domains']):,}"])
+    return rows
+
+
+def print_stats(result: RunResult, console: Console) -> None:
+    """A per-domain table of the counters, with a total row. Numbers are never cut: the
+    command column folds instead, whatever the width."""
+    record = stats_record(result)
+    rows = stats_rows(record)
+    table = Table(title="Lamina run statistics (virtual time = guest instructions)",
+                  caption=f"{record['total']['context_switches']:,} context switches; "
+                          f"{record['total']['frames_free_at_end']:,} frames free at the end")
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col in ("command", "status") else "right",
+                         overflow="fold" if col == "command" else "ellipsis", no_wrap=col != "command")
+    for row in rows:
+        table.add_row(*row)
+    # Never narrower than the numbers need: a narrow terminal wraps the lines, but no
+    # figure is cut (rich would otherwise shorten "1,305,127" to "1,305,1…").
+    fixed = sum(max(len(c), *(len(r[i]) for r in rows)) + 3 for i, c in enumerate(COLUMNS) if c != "command") + 1
+    width = console.width
+    console.width = max(width, fixed + 12)
+    try:
+        console.print(table)
+    finally:
+        console.width = width

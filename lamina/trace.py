@@ -57,7 +57,7 @@ class ChromeTrace(Tracer):
     def __init__(self, categories: frozenset[str] = frozenset(CATEGORIES)) -> None:
         self.cats = categories
         self.events: list[dict] = []
-        self._named: set[int] = set()
+        self._named: dict[int, str] = {}  # track id -> its name now
         self._open_syscall: dict[int, tuple[str, int, int]] = {}  # domain id -> (name, pc, at)
         self._flows = 0
         self._last_running: int | None = None
@@ -66,12 +66,14 @@ class ChromeTrace(Tracer):
     # --- helpers ---------------------------------------------------------------------
 
     def _thread(self, tid: int, name: str) -> None:
-        """Name a track once."""
-        if tid not in self._named:
-            self._named.add(tid)
+        """Name a track, and name it again when its name changes (a domain that exec'd
+        a program is named after it; viewers take the last name)."""
+        if self._named.get(tid) != name:
+            if tid not in self._named:
+                self.events.append({"ph": "M", "name": "thread_sort_index", "pid": PID, "tid": tid,
+                                    "args": {"sort_index": tid}})
+            self._named[tid] = name
             self.events.append({"ph": "M", "name": "thread_name", "pid": PID, "tid": tid, "args": {"name": name}})
-            self.events.append({"ph": "M", "name": "thread_sort_index", "pid": PID, "tid": tid,
-                                "args": {"sort_index": tid}})
 
     def _track(self, d: Domain) -> int:
         """The track of domain d, named on first use."""

@@ -73,3 +73,23 @@ def test_an_output_that_is_a_folder_is_refused(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip() == f"lamina run: --stats-json {tmp_path}: is a folder; name a file in it"
     assert r.stdout == ""  # hello never ran
+
+
+def test_the_stats_table_never_cuts_a_number_and_its_total_row_adds_up():
+    import io
+
+    from rich.console import Console
+
+    from guest import run
+    from lamina.report import print_stats
+
+    r = run("spin 400000", ["hello", "an_argument_long_enough_to_need_folding", "and_another_one"])
+    out = io.StringIO()
+    print_stats(r.result, Console(file=out, width=80))
+    text = out.getvalue()
+    for d in r.result.domains:
+        assert f"{d.stats.instructions:,}" in text
+    total_row = next(line for line in text.splitlines() if line.startswith("│    all"))
+    cells = [c.strip() for c in total_row.strip("│").split("│")]
+    assert cells[-1] == str(sum(d.stats.slices for d in r.result.domains))  # slices, not "N switches"
+    assert "context switches" in text

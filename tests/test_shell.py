@@ -328,3 +328,19 @@ def test_with_a_disk_fsd_cannot_mount_init_says_the_file_server_is_not_running(t
     assert lines[0].startswith("fsd: cannot mount the disk: bad magic number")
     assert lines[1:] == ["init: cannot run /bin/sh: the file server is not running"]
     assert result.exit_status == 127
+
+
+def test_stats_and_trace_name_each_program_after_its_exec_and_its_parent(disk_image: Path, tmp_path: Path) -> None:
+    from lamina.report import stats_record
+    from lamina.trace import ChromeTrace
+
+    tracer = ChromeTrace()
+    s = session(disk_image, tmp_path, "ls /bin | wc -l; cat /www/index.html\n", tracer=tracer)
+    domains = {d["id"]: d for d in stats_record(s.result)["domains"]}
+    shell = next(d for d in domains.values() if d["name"] == "sh")
+    children = sorted((d["argv"], d["parent"]) for d in domains.values() if d["parent"] == shell["id"])
+    assert children == [(["cat"], shell["id"]), (["ls"], shell["id"]), (["wc"], shell["id"])]
+    assert shell["parent"] == next(d["id"] for d in domains.values() if d["name"] == "init")
+    tracks = {e["tid"]: e["args"]["name"] for e in tracer.document()["traceEvents"] if e.get("name") == "thread_name"}
+    assert {tracks[d["id"]] for d in domains.values() if d["parent"] == shell["id"]} == \
+        {f"domain {d['id']} ({d['argv'][0]})" for d in domains.values() if d["parent"] == shell["id"]}

@@ -169,3 +169,19 @@ def test_watch_view_shows_every_domain_and_a_trace_can_be_written_alongside(tmp_
     text = screen.getvalue()
     assert "domain 1 (hello)" in text and "domain 2 (sleep)" in text and "exited" in text
     assert problems(trace.document()) == [] and trace.events
+
+
+def test_the_counts_a_trace_shows_at_a_slices_end_include_that_slice():
+    # Before: the tracer heard of a slice before its instructions were counted, so the
+    # first slice's counter read 0 and the last one missed the final slice.
+    tracer = ChromeTrace()
+    r = run("spin 50000", "spin 30000", quantum=20_000, tracer=tracer)
+    events = tracer.document()["traceEvents"]
+    for d in r.result.domains:
+        running = [e for e in events if e.get("name") == "running" and e["tid"] == d.id]
+        counters = [e["args"]["instructions"] for e in events if e.get("name") == f"instructions {d.label}"]
+        total = 0
+        for e, counter in zip(running, counters):
+            total += e["dur"]  # no idle inside a slice: its length is its instructions
+            assert e["args"]["instructions"] == counter == total
+        assert total == d.stats.instructions
