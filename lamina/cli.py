@@ -38,6 +38,7 @@ from lamina.outputs import OutputError, check_output, write_output
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
+from lamina.runreport import RunRecorder, report_html
 from lamina.vmprint import PageTablePrinter
 from lamina.watch import LiveView, TeeTracer
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
@@ -95,6 +96,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
     run.add_argument("--watch", action="store_true", help="show the domains live in the terminal as the machine runs")
     run.add_argument("--watch-speed", type=float, default=None, metavar="N", help="with --watch: at most N time slices per second")
+    run.add_argument("--report", metavar="FILE", type=Path, help="write one self-contained HTML page of the run: "
+                     "a timeline per domain, frames held, the statistics (no network needed to view it)")
     run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
     run.add_argument("--vmprint", metavar="DOMAIN", help="print a domain's page table (by id or name) when it exits, as xv6's vmprint")
     run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
@@ -180,7 +183,8 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
     options = RunOptions(ram_mib=args.ram, quantum=args.quantum, native=not args.no_native, disk=args.disk,
                          max_instructions=args.max_instructions, progress=build_progress(stderr))
     try:
-        for path, option in ((args.stats_json, "--stats-json"), (args.trace, "--trace"), (args.flame, "--flame")):
+        for path, option in ((args.stats_json, "--stats-json"), (args.trace, "--trace"), (args.flame, "--flame"),
+                             (args.report, "--report")):
             check_output(path, option)
         tracers = []
         if args.trace or args.trace_cats:
@@ -190,6 +194,9 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
             tracers.append(view)
         if args.vmprint:
             tracers.append(PageTablePrinter(args.vmprint, sys.stderr))
+        recorder = RunRecorder() if args.report else None
+        if recorder is not None:
+            tracers.append(recorder)
         options.tracer = tracers[0] if len(tracers) == 1 else TeeTracer(*tracers) if tracers else None
         attach = []
         if args.trace_insns:
@@ -228,6 +235,9 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
             write_output(args.trace, tracers[0].text(), "--trace")
         if args.flame:
             write_output(args.flame, profilers[0].folded(), "--flame")
+        if args.report:
+            command = " ".join(["lamina run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "lamina run"
+            write_output(args.report, report_html(result, recorder, command), "--report")
     except OutputError as err:
         stderr.print(f"lamina run: {err}", highlight=False, markup=False)
         return 1
