@@ -65,7 +65,8 @@ class RunRecorder(Tracer):
 
     def exited(self, d, at):
         self._see(d)
-        self.exits[d.id] = at  # its frames go back to the pool now
+        self.exits[d.id] = at
+        self.frames.setdefault(d.id, []).append((at, d.subtree_pages))  # what it held to the end
 
 
 def _color(did: int) -> str:
@@ -120,7 +121,7 @@ def timeline_svg(rec: RunRecorder, end: int) -> str:
 
 def frames_svg(rec: RunRecorder, end: int) -> str:
     """Frames each domain's subtree held at the end of each of its slices."""
-    top = max((f for points in rec.frames.values() for _, f in points), default=1)
+    top = max(1, max((f for points in rec.frames.values() for _, f in points), default=1))
     height = 160
     out = [f'<svg class="frames" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
            f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">']
@@ -128,7 +129,7 @@ def frames_svg(rec: RunRecorder, end: int) -> str:
     for did, points in sorted(rec.frames.items()):
         coords = []
         last, y_last = 0, None
-        for at, frames in points + ([(rec.exits[did], 0)] if did in rec.exits else []):
+        for at, frames in points:  # after an exit, the slice's end records 0: its frames went back
             x, y = _x(at, end), height - 20 - (height - 40) * frames / top
             if y_last is not None:
                 coords.append(f"{x:.1f},{y_last:.1f}")  # a step: the count held until now
