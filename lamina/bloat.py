@@ -49,6 +49,7 @@ class Cost:
     faults: float
     frames: int  # frames held at the peak by the domains involved (whole run)
     lines: dict[str, int] = field(default_factory=dict)  # code lines of each layer used
+    repetitions: int = REPEAT  # operations in the measuring run the figures are divided by
 
 
 def solo(program: str, *args: str, disk: bool = False) -> Callable[[int, Path], SystemConfig]:
@@ -144,7 +145,7 @@ def measure(variant: Variant, image_dir: Path, n: int = REPEAT) -> Cost:
     lines = {layer: layer_lines(layer, variant.programs) for layer in layers if by_layer[layer]}
     return Cost(variant.workload, variant.layering, (many.instructions - zero.instructions) / n,
                 {k: v for k, v in by_layer.items() if v}, (many.crossings - zero.crossings) / n,
-                (many.messages - zero.messages) / n, (many.faults - zero.faults) / n, many.frames, lines)
+                (many.messages - zero.messages) / n, (many.faults - zero.faults) / n, many.frames, lines, n)
 
 
 def study(progress: Callable[[str], None] = lambda s: None) -> list[Cost]:

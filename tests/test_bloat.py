@@ -63,3 +63,28 @@ def test_html_report_loads_in_a_headless_browser_without_errors(costs, tmp_path)
     assert done.returncode == 0
     assert "Where the instructions go" in done.stdout
     assert "Uncaught" not in done.stderr and "ERROR:CONSOLE" not in done.stderr
+    # Every layer of every layering has a segment a viewer can see, and the chart fits
+    # an 800-pixel page.
+    for c in costs:
+        for layer in c.by_layer:
+            assert re.search(rf'<rect class="segment" data-layer="{re.escape(layer)}"[^>]*width="(?:[1-9]|\d\d)', done.stdout)
+    width = int(re.search(r'<svg class="study"[^>]*width="(\d+)"', done.stdout)[1])
+    assert width <= 780
+
+
+def test_the_page_puts_every_operation_on_one_scale_with_its_numbers_and_ratios(costs):
+    page = costs_html(costs)
+    assert page.count('<svg class="study"') == 1  # one chart, one (logarithmic) axis
+    for c in costs:
+        assert f"{c.instructions:,.0f}</text>" in page  # the total beside its bar
+        for layer, value in c.by_layer.items():
+            assert f"{layer} {value:,.0f}" in page  # each layer's count printed, not hover-only
+    groups: dict[str, list] = {}
+    for c in costs:
+        groups.setdefault(c.workload, []).append(c)
+    for group in groups.values():
+        for c in group[1:]:  # each layering against the group's first: "C library = 96x raw kernel calls"
+            assert f"{c.layering} = {c.instructions / group[0].instructions:,.0f}x {group[0].layering}" in page
+    for word in ("crossing", "frame", "fault", "IPC message"):
+        assert f"<dt>{word}</dt>" in page
+    assert f"{costs[0].repetitions} times" in page and "code lines of its layers" in page
