@@ -37,8 +37,10 @@ def loop_body_length(elf_path) -> int:
 
 
 @pytest.fixture(scope="module")
-def per_iteration(built_programs) -> int:
-    return loop_body_length(built_programs["spin"])
+def per_iteration() -> int:
+    from toolchain.build import build_program
+
+    return loop_body_length(build_program("spin"))  # the program the runs below run
 
 
 def spin_count(n: str, **kw) -> int:

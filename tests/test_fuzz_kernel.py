@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
-from conftest import UNDER_MUTATION, examples
+from examples import UNDER_MUTATION, examples
 from emulator.elf import ElfImage
 from kernel.abi import SECTOR_SIZE, Sys
 from kfuzz_runner import DISK_SECTORS, FuzzRun, FuzzStats, run_setup

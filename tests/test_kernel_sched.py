@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import examples
+from examples import examples
 from kernel.abi import DomState
 from kernel.domain import Domain
 from kernel.sched import STRIDE1, StrideScheduler
