@@ -40,7 +40,7 @@ from lamina.insntrace import InstructionListing, WindowError, parse_window
 from lamina.report import print_stats, stats_json
 from lamina.runreport import RunRecorder, report_html
 from lamina.vmprint import PageTablePrinter
-from lamina.watch import LiveView, TeeTracer
+from lamina.watch import LiveView, PauseKey, TeeTracer
 from lamina.trace import CATEGORIES, ChromeTrace, TraceError, parse_categories
 from lamina.config import ConfigError, SystemConfig, config_for_programs, load_config
 from lamina.hostconsole import host_stdin
@@ -95,7 +95,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="FILE", type=Path, help="write a Chrome trace (Perfetto, chrome://tracing) in virtual time")
     run.add_argument("--trace-cats", metavar="CATS", help=f"trace only these categories, comma-separated ({', '.join(CATEGORIES)})")
     run.add_argument("--watch", action="store_true", help="show the domains live in the terminal as the machine runs")
-    run.add_argument("--watch-speed", type=float, default=None, metavar="N", help="with --watch: at most N time slices per second")
+    run.add_argument("--watch-speed", type=float, default=None, metavar="N",
+                     help="with --watch: run at N instructions of virtual time per second of wall time (space pauses)")
     run.add_argument("--report", metavar="FILE", type=Path, help="write one self-contained HTML page of the run: "
                      "a timeline per domain, frames held, the statistics (no network needed to view it)")
     run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
@@ -189,8 +190,9 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         tracers = []
         if args.trace or args.trace_cats:
             tracers.append(ChromeTrace(parse_categories(args.trace_cats)))
-        if args.watch:
-            view = LiveView(stderr, args.watch_speed)
+        if args.watch:  # the guest's output goes into the view's pane, and is printed again at the end
+            view = LiveView(stderr, args.watch_speed, PauseKey() if args.program else None)
+            options.console_sink = view.console_sink
             tracers.append(view)
         if args.vmprint:
             tracers.append(PageTablePrinter(args.vmprint, sys.stderr))
@@ -209,6 +211,7 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
         if args.watch:
             with view:
                 result = run_config(config, options)
+            write_to_host_stdout(bytes(view.transcript))
         else:
             result = run_config(config, options)
     except (ConfigError, TraceError, WindowError, OutputError) as err:

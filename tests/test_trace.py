@@ -185,3 +185,29 @@ def test_the_counts_a_trace_shows_at_a_slices_end_include_that_slice():
             total += e["dur"]  # no idle inside a slice: its length is its instructions
             assert e["args"]["instructions"] == counter == total
         assert total == d.stats.instructions
+
+
+def test_the_live_view_in_a_terminal_shows_guest_output_and_the_running_domain():
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    session = f"lamina-watch-{time.monotonic_ns()}"
+    command = (f"{sys.executable} -m lamina.cli run --watch --watch-speed 100000 --quantum 10000 "
+               f"hello shown + spin 300000; sleep 60")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command], check=True)
+    try:
+        screen = ""
+        for _ in range(80):  # the run takes 12 s of wall time at this speed: look while it runs
+            time.sleep(0.1)
+            screen = subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+            if "argv[1] = shown" in screen and "running" in screen:
+                break
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session])
+    assert "guest output" in screen and "argv[1] = shown" in screen  # in its own pane, not overdrawn
+    running = [line for line in screen.splitlines() if "running" in line]
+    assert running and "▶" in running[0] and "(spin)" in running[0]
