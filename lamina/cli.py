@@ -34,6 +34,7 @@ from lamina.loader import LoadError
 from lamina.commands import cmd_bench, cmd_bloat, cmd_build, cmd_programs, cmd_stats
 from lamina.labkit.cli import add_lab_commands, run_lab_command
 from lamina.flame import FlameProfiler
+from lamina.flamesvg import flame_svg
 from lamina.outputs import OutputError, check_output, write_output
 from toolchain.imagecmd import add_image_commands, run_image_command
 from lamina.insntrace import InstructionListing, WindowError, parse_window
@@ -99,7 +100,10 @@ def make_parser() -> argparse.ArgumentParser:
                      help="with --watch: run at N instructions of virtual time per second of wall time (space pauses)")
     run.add_argument("--report", metavar="FILE", type=Path, help="write one self-contained HTML page of the run: "
                      "a timeline per domain, frames held, the statistics (no network needed to view it)")
-    run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions (speedscope, flamegraph.pl)")
+    run.add_argument("--flame-root", choices=("layer", "domain"), default="layer",
+                     help="with --flame: stacks start with the layer (default) or with the domain")
+    run.add_argument("--flame", metavar="FILE", type=Path, help="write folded stacks weighted by guest instructions "
+                     "(speedscope, flamegraph.pl), or, for FILE.svg, the flame graph itself")
     run.add_argument("--vmprint", metavar="DOMAIN", help="print a domain's page table (by id or name) when it exits, as xv6's vmprint")
     run.add_argument("--trace-insns", metavar="DOMAIN:START-END", help="list the instructions a domain executes in a window of its instruction count (on stderr)")
     run.add_argument("--disk", metavar="IMAGE", type=Path, help="attach IMAGE as the disk (overrides the configuration's)")
@@ -236,8 +240,11 @@ def cmd_run(args: argparse.Namespace, stderr: Console) -> int:
             write_output(args.stats_json, stats_json(result), "--stats-json")
         if args.trace:
             write_output(args.trace, tracers[0].text(), "--trace")
-        if args.flame:
-            write_output(args.flame, profilers[0].folded(), "--flame")
+        if args.flame and args.flame.suffix == ".svg":
+            write_output(args.flame, flame_svg(profilers[0].stacks(args.flame_root), "lamina run: where the instructions went"),
+                         "--flame")
+        elif args.flame:
+            write_output(args.flame, profilers[0].folded(args.flame_root), "--flame")
         if args.report:
             command = " ".join(["lamina run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "lamina run"
             write_output(args.report, report_html(result, recorder, command), "--report")

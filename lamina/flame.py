@@ -100,7 +100,8 @@ class FlameProfiler:
         return names
 
     def _stack(self, d: Domain, address: int) -> str:
-        """The folded stack for code at address in d."""
+        """The folded stack for code at address in d: the layer, the domain, then the
+        calls, outermost first (folded() may put the domain first instead)."""
         name, source, start = self._function(d, address)
         fp = self.kernel.board.cpu.reg(FP)
         if self._cache and self._cache[:3] == (d.id, name, fp):
@@ -112,8 +113,10 @@ class FlameProfiler:
         return stack
 
     def _block(self, address: int, size: int) -> None:
-        """Block hook: settle the previous block's weight, start this one's."""
-        before = self.kernel.board.cpu.clock.count - size // 4
+        """Block hook (after the clock charged the block): settle the previous block's
+        weight, start this one's. The count before it is the clock's own (a block's size
+        in bytes does not say how many instructions it holds)."""
+        before = self.kernel.board.cpu.state.block_base
         self._settle(before)
         d = self.kernel.current
         if d is not None:
@@ -127,10 +130,22 @@ class FlameProfiler:
                 self.weights[stack] += now - before
             self._pending = None
 
-    def folded(self) -> str:
-        """The folded-stacks text, sorted so that the same run gives the same bytes."""
+    def stacks(self, root: str = "layer") -> dict[str, int]:
+        """Weight per folded stack: rooted at the layer (layer;domain;calls...), or, with
+        root="domain", at the domain with the layer as the stack's last word's colour
+        (domain;calls...;function;[layer])."""
         self._settle(self.kernel.board.cpu.clock.count)
-        return "".join(f"{stack} {weight}\n" for stack, weight in sorted(self.weights.items()))
+        if root == "layer":
+            return dict(self.weights)
+        out: Counter[str] = Counter()
+        for stack, weight in self.weights.items():
+            layer, domain, *calls = stack.split(";")
+            out[";".join([domain, *calls, f"[{layer}]"])] += weight
+        return dict(out)
+
+    def folded(self, root: str = "layer") -> str:
+        """The folded-stacks text, sorted so that the same run gives the same bytes."""
+        return "".join(f"{stack} {weight}\n" for stack, weight in sorted(self.stacks(root).items()))
 
     def write(self, path: Path) -> None:
         """Save the folded stacks."""

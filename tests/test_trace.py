@@ -211,3 +211,44 @@ def test_the_live_view_in_a_terminal_shows_guest_output_and_the_running_domain()
     assert "guest output" in screen and "argv[1] = shown" in screen  # in its own pane, not overdrawn
     running = [line for line in screen.splitlines() if "running" in line]
     assert running and "▶" in running[0] and "(spin)" in running[0]
+
+
+def test_flame_stacks_can_start_with_the_domain_and_keep_the_layer_as_the_last_word():
+    from lamina.flame import FlameProfiler
+
+    profilers = []
+    r = run("hello world", "spin 3000", before_run=lambda k: profilers.append(FlameProfiler(k)))
+    by_layer, by_domain = profilers[0].stacks("layer"), profilers[0].stacks("domain")
+    assert sum(by_domain.values()) == sum(by_layer.values()) == r.result.kernel.board.instructions
+    for stack in by_domain:
+        first, *_, last = stack.split(";")
+        assert first.startswith("domain ") and last.startswith("[") and last.endswith("]")
+
+
+def test_flame_svg_boxes_are_as_wide_as_their_instructions_and_coloured_by_layer():
+    from xml.etree import ElementTree
+
+    from lamina.bloatreport import COLOURS
+    from lamina.flamesvg import WIDTH, flame_svg
+
+    stacks = {"program;domain 1 (hello);_start;main": 300, "C library;domain 1 (hello);_start;main;printf": 100}
+    svg = ElementTree.fromstring(flame_svg(stacks, "t"))
+    boxes = {g.find("{http://www.w3.org/2000/svg}rect/{http://www.w3.org/2000/svg}title").text.split(":")[0]:
+             g.find("{http://www.w3.org/2000/svg}rect") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert float(boxes["all"].get("width")) == WIDTH
+    assert float(boxes["printf"].get("width")) == WIDTH / 4
+    assert boxes["printf"].get("fill") == COLOURS["C library"] and boxes["program"].get("fill") == COLOURS["program"]
+
+
+def test_the_cli_writes_a_flame_graph_svg_itself(tmp_path):
+    import subprocess
+    import sys
+    from xml.etree import ElementTree
+
+    out = tmp_path / "f.svg"
+    r = subprocess.run([sys.executable, "-m", "lamina.cli", "run", "--flame", str(out), "--flame-root", "domain",
+                        "hello"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    root = ElementTree.parse(out).getroot()
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert any(t.startswith("domain 1 (hello):") for t in titles)
