@@ -70,6 +70,7 @@ class HookState(ctypes.Structure):
         ("csr_pending", ctypes.c_uint64),
         ("csr_rd", ctypes.c_uint64),
         ("csr_value", ctypes.c_uint64),
+        ("block_last", ctypes.c_uint64),
         ("blocks", BlockEntry * BLOCK_CACHE),  # the native clock's block cache (hooks.c)
     ]
 
@@ -120,7 +121,7 @@ class CodeReader:
             page = self._page(va)
             if page is None:
                 n += (end - va + 3) // 4
-                cacheable = False
+                cacheable, last = False, 1  # unknown: no pc is odd (see scan_block)
                 break
             pa, writable = page
             cacheable = cacheable and not writable
@@ -169,7 +170,8 @@ def retract(s: HookState, code: CodeReader, pc: int) -> None:
     """Uncount the trapping instruction at pc and the rest of its block (lamina_retract)."""
     end = s.block_start + s.block_size
     if s.block_start <= pc < end:
-        s.count = s.block_base + code.scan(s.block_start, pc).n
+        # The block's last instruction (an ecall always is) needs no scan.
+        s.count = s.count - 1 if pc == s.block_last else s.block_base + code.scan(s.block_start, pc).n
         s.block_size = pc - s.block_start
         s.csr_pending = 0
 
@@ -312,6 +314,7 @@ class Hooks:
         s.count += facts.n
         s.block_start = address
         s.block_size = size
+        s.block_last = facts.last
         csr, rd = self.code.counter_read(facts.last) if facts.system else (0, 0)
         if csr:
             s.csr_pending, s.csr_rd, s.csr_value = 1, rd, counter_value(s, csr, s.count - 1)

@@ -91,6 +91,7 @@ struct hook_state {
     uint64_t csr_pending;  /* 1 if the block charged last ends with a counter read ... */
     uint64_t csr_rd;       /*   ... into this register ... */
     uint64_t csr_value;    /*   ... that must read this value */
+    uint64_t block_last;   /* address of the last instruction of the block charged last */
     struct block_entry blocks[BLOCK_CACHE];  /* what block_facts remembers */
 };
 
@@ -220,6 +221,7 @@ static void scan_block(struct hook_state *s, uint64_t start, uint64_t end, struc
         if (!page) {
             f->n += (end - va + 3) / 4;
             f->cacheable = 0;
+            f->last = 1;  /* unknown: no pc is odd, so retract never takes it for the last */
             break;
         }
         f->cacheable &= !writable;
@@ -390,6 +392,7 @@ void lamina_block_hook(void *uc, uint64_t address, uint32_t size, struct hook_st
     s->count += f.n;
     s->block_start = address;
     s->block_size = size;
+    s->block_last = f.last;
     if (f.system && (csr = counter_read(s, f.last))) {
         /* it reads the counter once the n - 1 instructions before it have retired */
         s->csr_pending = 1;
@@ -405,7 +408,11 @@ void lamina_retract(struct hook_state *s, uint64_t pc)
     uint64_t end = s->block_start + s->block_size;
     struct block_facts f;
 
-    if (s->block_start <= pc && pc < end) {
+    if (pc == s->block_last && pc >= s->block_start && pc < end) {
+        s->count -= 1;  /* the block's last instruction (an ecall always is): no need to scan */
+        s->block_size = pc - s->block_start;
+        s->csr_pending = 0;
+    } else if (s->block_start <= pc && pc < end) {
         scan_block(s, s->block_start, pc, &f);
         s->count = s->block_base + f.n;
         s->block_size = pc - s->block_start;
