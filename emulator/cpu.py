@@ -141,6 +141,24 @@ class Cpu:
         elif n:
             self.uc.reg_write(UC_RISCV_REG_X0 + n, value)
 
+    def registers(self) -> list[int]:
+        """x0..x31 of the running context, as its program sees them: one native call,
+        not 31 of Unicorn's (each costs more than a system call's whole dispatch)."""
+        regs = Registers()
+        self.hooks.save_regs(self.uc, regs)
+        if self._in_trap:
+            regs[A0:A0 + NARGS] = self.trapframe
+        regs[0] = 0
+        return list(regs)
+
+    def set_registers(self, values: Sequence[int], pc: int) -> None:
+        """From inside a trap handler: resume the running context with x1..x31 = values[1:]
+        and pc, all at once (the direct switch's native path, to the same context)."""
+        assert self._in_trap and self._loaded is not None
+        old, new = Registers(), Registers(*values)
+        new[0] = pc
+        self.hooks.switch_in_trap(self.uc, ctypes.addressof(old), ctypes.addressof(new), self._satp)
+
     @property
     def pc(self) -> int:
         """The pc: inside a trap handler, the address the hart will resume at (sepc);

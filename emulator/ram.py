@@ -70,6 +70,14 @@ class PhysicalMemory:
             raise IndexError(f"physical address {pa:#x}+8 outside RAM")
         _U64.pack_into(self._view, off, value)
 
+    def read_u64s(self, pa: int, count: int) -> tuple[int, ...]:
+        """count little-endian 64-bit words from pa (a run of page-table entries)."""
+        return struct.unpack_from(f"<{count}Q", self._view, self._offset(pa, 8 * count))
+
+    def write_u64s(self, pa: int, values: list[int]) -> None:
+        """Store little-endian 64-bit words from pa."""
+        struct.pack_into(f"<{len(values)}Q", self._view, self._offset(pa, 8 * len(values)), *values)
+
     def read_u16(self, pa: int) -> int:
         """The little-endian 16-bit half-word at pa (an instruction parcel)."""
         return _U16.unpack_from(self._view, self._offset(pa, 2))[0]

@@ -71,6 +71,7 @@ PTE_U = 1 << 4
 PTE_G = 1 << 5
 PTE_A = 1 << 6
 PTE_D = 1 << 7
+PTE_RSW = 1 << 8  # the first of two bits the MMU ignores, for supervisor software
 PTE_PPN_SHIFT = 10
 SV39_LEVELS = 3
 SV39_VPN_BITS = 9

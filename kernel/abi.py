@@ -55,6 +55,9 @@ class Sys(IntEnum):
     # BEGIN LAB syscall:
     SYSINFO = 35  # sysinfo(struct sysinfo *) -> 0: free frames and live domains
     # END LAB syscall
+    PAGE_MAP_RANGE = 36  # page_map_range(src_dom, src_va, dst_dom, dst_va, npages, mask) -> pages mapped
+    PAGE_QUERY_RANGE = 37  # page_query_range(dom, va, npages, buf) -> pages mapped; a byte per page in buf
+    PAGE_UNMAP_RANGE = 38  # page_unmap_range(dom, va, npages) -> pages unmapped
 
 
 class DomState(IntEnum):
@@ -106,6 +109,10 @@ CAUSE_REVOKE = 24
 # page_query result bits, beside the Perm bits.
 PAGE_OWNED = 1 << 8  # the domain queried owns (is charged for) the frame
 PAGE_SHARED = 1 << 9  # the frame is mapped in more than one place
+# page_query_range's byte per page: the Perm bits and these (0: nothing mapped).
+QUERY_OWNED = 1 << 4
+QUERY_SHARED = 1 << 5
+PAGE_MOVE = 1 << 4  # in page_map_range's mask: remove each source mapping once the page is placed
 
 IPC_WORDS = 4  # message words per IPC (a1..a4)
 XSTACK_SIZE = 4096  # the exception stack is the page below xstack_top
@@ -150,6 +157,7 @@ class Perm(IntFlag):
     R = 1
     W = 2
     X = 4
+    MARK = 8  # no right: a bit kept with the mapping for the library OS (fork's copy-on-write mark)
 
 
 PAGE_SIZE = 4096

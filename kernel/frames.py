@@ -131,6 +131,11 @@ class FrameTable:
         i = self._index(pa)
         return FrameInfo(self._owner[i], self._kind[i], tuple(self._mappers.get(i, ())))
 
+    def owner_and_mappers(self, pa: int) -> tuple[int, int]:
+        """The frame's owner and how many mappings it has (info() without the copies)."""
+        i = self._index(pa)
+        return self._owner[i], len(self._mappers.get(i, ()))
+
     def serial(self, pa: int) -> int:
         """Which allocation the frame at pa holds now (it changes when it is reused)."""
         return self._serial[self._index(pa)]

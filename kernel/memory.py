@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.riscv import PAGE_SIZE
-from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, USER_VA_LIMIT, DomState, Errno, Perm, Sys
+from emulator.riscv import PAGE_SIZE, pte_frame
+from kernel.abi import (CAUSE_REVOKE, PAGE_MOVE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, USER_VA_LIMIT,
+                        DomState, Errno, Perm, Sys)
 from kernel.frames import FrameKind, OutOfFrames
-from kernel.vm import is_user_page, valid_perm, within
+from kernel.vm import MARK, PERMS, RWX, is_user_page, narrowed_entries, pte_perm, valid_perm, within
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -41,9 +42,9 @@ def unmap_page(k: Kernel, d: Domain, va: int) -> bool:
 
 
 def release_space(k: Kernel, d: Domain) -> None:
-    """Unmap everything d maps and free its page tables."""
+    """Unmap everything d maps and free its page tables. The entries are left as they
+    are: the tables go, and the space is never walked again."""
     for m in list(d.space.mappings()):
-        d.space.unmap(m.va)
         k.frames.remove_mapper(m.pa, d.id, m.va)
     d.space.release_tables()
     k.board.cpu.flush_tlb()
@@ -94,9 +95,105 @@ def sys_page_map(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom: int, 
     m = src.space.lookup(src_va)
     if m is None:
         return -Errno.EFAULT
-    if not within(perm, m.perm):
+    if not within(perm, m.perm) and not exclusive(k, src, m.pa):
         return -Errno.EACCES
-    return 0 if place_frame(k, dst, dst_va, m.pa, Perm(perm)) else -Errno.ENOMEM
+    return 0 if place_frame(k, dst, dst_va, m.pa, PERMS[perm]) else -Errno.ENOMEM
+
+
+def exclusive(k: Kernel, d: Domain, pa: int) -> bool:
+    """True if frame pa is d's own and mapped only once: then rights on it concern d
+    alone, which could as well copy it to a fresh page, so they may widen (how
+    copy-on-write takes back a page nobody shares any more without copying it)."""
+    owner, mappers = k.frames.owner_and_mappers(pa)
+    return owner == d.id and mappers == 1
+
+
+def user_range(va: int, npages: int) -> bool:
+    """True if npages pages from va are a page-aligned range of the user half."""
+    return is_user_page(va) and 1 <= npages <= MAX_PAGES_PER_CALL and va + npages * PAGE_SIZE <= USER_VA_LIMIT
+
+
+def sys_page_map_range(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom: int, dst_va: int,
+                       npages: int, mask: int) -> int:
+    """page_map_range(src_dom, src_va, dst_dom, dst_va, npages, mask): every page src maps
+    in the range is mapped at the same offset from dst_va in dst, its rights ANDed with
+    mask's and marked if mask has Perm.MARK (the same range of the same domain: narrowed
+    in place; PAGE_MOVE: each source mapping is then removed). Holes are skipped; the
+    pages placed. One crossing instead of one per page: what fork and exec are made of."""
+    src, dst = k.resolve(d, src_dom), k.resolve(d, dst_dom)
+    for t in (src, dst):
+        if isinstance(t, Errno):
+            return -t
+    in_place, span = src is dst and src_va == dst_va, npages * PAGE_SIZE
+    overlap = src is dst and not in_place and src_va < dst_va + span and dst_va < src_va + span
+    if not (user_range(src_va, npages) and user_range(dst_va, npages)) or mask & ~(RWX | MARK | PAGE_MOVE) \
+            or not mask & 1 or overlap or (in_place and mask & PAGE_MOVE):
+        return -Errno.EINVAL
+    if not k.can_charge(dst, tables_bound(npages)):
+        return -Errno.ENOMEM
+    sources = src.space.entries(src_va, npages)
+    olds = sources if in_place else dst.space.entries(dst_va, npages)
+    dst.space.set_entries(dst_va, [e or old for e, old in zip(narrowed_entries(sources, mask), olds)])
+    if not in_place:
+        share_frames(k, src, dst, src_va, dst_va, sources, olds, mask & PAGE_MOVE)
+    k.board.cpu.flush_tlb()
+    return npages - sources.count(0)
+
+
+def share_frames(k: Kernel, src: Domain, dst: Domain, src_va: int, dst_va: int, sources: list[int],
+                 olds: list[int], move: int) -> None:
+    """The frame table's side of page_map_range: dst now maps each source frame, instead
+    of the frame it mapped there before; with move, src no longer does."""
+    for i, (e, old) in enumerate(zip(sources, olds)):
+        if not e:
+            continue
+        pa, old_pa, offset = pte_frame(e), pte_frame(old) if old else None, i * PAGE_SIZE
+        if old_pa != pa:
+            k.frames.add_mapper(pa, dst.id, dst_va + offset)  # first: a moved frame is never unmapped
+            if old_pa is not None:
+                k.frames.remove_mapper(old_pa, dst.id, dst_va + offset)
+        if move:
+            k.frames.remove_mapper(pa, src.id, src_va + offset)
+    if move:
+        src.space.set_entries(src_va, [0] * len(sources))
+        check_revocation(k, src)
+
+
+def sys_page_unmap_range(k: Kernel, d: Domain, dom: int, va: int, npages: int) -> int:
+    """page_unmap_range(dom, va, npages): remove every mapping in the range (holes are
+    no error); the pages unmapped. What exec clears the old image with."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    if not user_range(va, npages):
+        return -Errno.EINVAL
+    olds = target.space.entries(va, npages)
+    target.space.set_entries(va, [0] * npages)
+    for i, e in enumerate(olds):
+        if e:
+            k.frames.remove_mapper(pte_frame(e), target.id, va + i * PAGE_SIZE)
+    k.board.cpu.flush_tlb()
+    check_revocation(k, target)
+    return npages - olds.count(0)
+
+
+def sys_page_query_range(k: Kernel, d: Domain, dom: int, va: int, npages: int, buf: int) -> int:
+    """page_query_range(dom, va, npages, buf): a byte per page of the range into buf, 0 if
+    nothing is mapped there, else its Perm bits with QUERY_OWNED and QUERY_SHARED (as
+    page_query's PAGE_OWNED and PAGE_SHARED); the pages mapped. One crossing a region."""
+    target = k.resolve(d, dom)
+    if isinstance(target, Errno):
+        return -target
+    if not user_range(va, npages):
+        return -Errno.EINVAL
+    answer = bytearray(npages)
+    for i, e in enumerate(target.space.entries(va, npages)):
+        if e:
+            owner, mappers = k.frames.owner_and_mappers(pte_frame(e))
+            answer[i] = int(pte_perm(e)) | QUERY_OWNED * (owner == target.id) | QUERY_SHARED * (mappers > 1)
+    if not d.space.copy_out(buf, bytes(answer)):
+        return -Errno.EFAULT
+    return npages - answer.count(0)
 
 
 def place_frame(k: Kernel, d: Domain, va: int, pa: int, perm: Perm) -> bool:
@@ -207,5 +304,8 @@ SYSCALLS = {
     Sys.PAGE_MAP: sys_page_map,
     Sys.PAGE_UNMAP: sys_page_unmap,
     Sys.PAGE_QUERY: sys_page_query,
+    Sys.PAGE_MAP_RANGE: sys_page_map_range,
+    Sys.PAGE_QUERY_RANGE: sys_page_query_range,
+    Sys.PAGE_UNMAP_RANGE: sys_page_unmap_range,
     Sys.SET_QUOTA: sys_set_quota,
 }

@@ -54,7 +54,7 @@ def deliver_upcall(k: Kernel, d: Domain, cause: int, pc: int, tval: int) -> bool
     frame_at = (top - FRAME.size) & ~15
     if frame_at < bottom:
         return False
-    regs = [cpu.reg(i) for i in range(32)]
+    regs = cpu.registers()
     if not d.space.copy_out(frame_at, FRAME.pack(*regs, pc, cause, tval, 0)):
         return False
     cpu.set_reg(SP, frame_at)
@@ -72,10 +72,7 @@ def sys_fault_return(k: Kernel, d: Domain, frame: int) -> int | None:
     words = FRAME.unpack(data)
     if words[PC_WORD] % INSN_ALIGN:
         return -Errno.EINVAL  # sepc cannot hold it: an instruction starts on an even address
-    cpu = k.board.cpu
-    for i in range(1, 32):
-        cpu.set_reg(i, words[i])
-    cpu.pc = words[PC_WORD]
+    k.board.cpu.set_registers(words[:32], words[PC_WORD])
     return None  # every register is already as the frame says
 
 

@@ -8,6 +8,7 @@ for tables come from the FrameTable, charged to the domain that owns the space.
 from __future__ import annotations
 
 import struct
+from itertools import compress
 from typing import Iterator, NamedTuple
 
 from emulator.ram import PhysicalMemory
@@ -17,6 +18,7 @@ from emulator.riscv import (
     PTE_A,
     PTE_D,
     PTE_R,
+    PTE_RSW,
     PTE_U,
     PTE_V,
     PTE_W,
@@ -40,27 +42,39 @@ VPN_MASK = (1 << SV39_VPN_BITS) - 1
 RWX_SHIFT = 1
 assert (PTE_R, PTE_W, PTE_X) == (Perm.R << RWX_SHIFT, Perm.W << RWX_SHIFT, Perm.X << RWX_SHIFT)
 RWX = 7  # Perm.R | Perm.W | Perm.X, as a plain int
-PERMS = tuple(Perm(bits) for bits in range(8))  # each combination made once: Perm(n) costs 0.35 us
-VALID_PERMS = frozenset({PERMS[1], PERMS[3], PERMS[5], PERMS[7]})  # R, RW, RX, RWX
+MARK = 8  # Perm.MARK as a plain int: kept in the PTE's first RSW bit, which the MMU ignores
+MARK_SHIFT = 5
+assert PTE_RSW == Perm.MARK << MARK_SHIFT
+PERMS = tuple(Perm(bits) for bits in range(16))  # each combination made once: Perm(n) costs 0.35 us
+# R, RW, RX, RWX, each with or without the mark: Sv39 reserves W without R, and a page
+# needs some access.
+VALID_PERMS = frozenset(PERMS[rights | mark] for rights in (1, 3, 5, 7) for mark in (0, MARK))
 
 
 def pte_flags(perm: Perm) -> int:
     """PTE bits for a user page with ABI permissions perm (A and D preset: no A/D faults)."""
-    return PTE_U | PTE_A | PTE_D | (int(perm) & RWX) << RWX_SHIFT
+    return PTE_U | PTE_A | PTE_D | (int(perm) & RWX) << RWX_SHIFT | (int(perm) & MARK) << MARK_SHIFT
 
 
 def pte_perm(pte: int) -> Perm:
     """ABI permissions of a leaf PTE."""
-    return PERMS[(pte >> RWX_SHIFT) & RWX]
+    return PERMS[(pte >> RWX_SHIFT) & RWX | (pte >> MARK_SHIFT) & MARK]
+
+
+def narrowed_entries(entries: list[int], mask: int) -> list[int]:
+    """Leaf entries (0: none) with their rights ANDed with mask's and mask's mark added."""
+    clear, add = (~mask & RWX) << RWX_SHIFT, (mask & MARK) << MARK_SHIFT
+    return [e & ~clear | add if e else 0 for e in entries]
 
 
 def within(perm: int, limit: int) -> bool:
-    """True if permissions perm ask for nothing beyond limit (plain ints: see above)."""
-    return perm & ~int(limit) == 0
+    """True if permissions perm ask for no right beyond limit (plain ints: see above).
+    The mark is no right: any mapping may carry it or not."""
+    return perm & ~int(limit) & RWX == 0
 
 
 def valid_perm(perm: int) -> bool:
-    """True for R, R+W, R+X, R+W+X: Sv39 reserves W without R, and a page needs some access."""
+    """True for R, R+W, R+X, R+W+X, each with or without the mark."""
     return perm in VALID_PERMS
 
 
@@ -182,22 +196,46 @@ class AddressSpace:
         return Mapping(page, pte_frame(pte), pte_perm(pte))
         # END LAB pgtbl
 
-    def mappings(self) -> Iterator[Mapping]:
-        """Every user mapping, in address order (none once released)."""
-        if not self.released:
-            yield from self._walk(self.root, SV39_LEVELS - 1, 0)
+    # The range calls work on runs of raw entries (an int per page, 0 for none), read
+    # and written a leaf table's part at a time: a Mapping per page would cost more
+    # than the rest of such a call.
 
-    def _walk(self, table: int, level: int, base: int) -> Iterator[Mapping]:
-        """Mappings under one table whose first address is base."""
-        span = PAGE_SIZE << (9 * level)
-        for i, pte in enumerate(TABLE_PAGE.unpack(self.ram.read(table, PAGE_SIZE))):  # one read, not 512
-            if not pte & PTE_V:
-                continue
-            va = base + i * span
-            if level == 0:
-                yield Mapping(va, pte_frame(pte), pte_perm(pte))
-            else:
-                yield from self._walk(pte_frame(pte), level - 1, va)
+    def entries(self, va: int, npages: int) -> list[int]:
+        """The leaf entries of npages pages from va, 0 where nothing is mapped."""
+        out: list[int] = []
+        for start, n in self._runs(va, npages):
+            slot = self._slot(start, create=False)
+            out += self.ram.read_u64s(slot, n) if slot is not None else (0,) * n
+        return out
+
+    def set_entries(self, va: int, entries: list[int]) -> None:
+        """Replace the leaf entries of the pages from va (0: nothing mapped there) with
+        entries read by entries(), perhaps narrowed by narrowed_entries()."""
+        for start, n in self._runs(va, len(entries)):
+            first = (start - va) >> PAGE_SHIFT
+            part = entries[first:first + n]
+            slot = self._slot(start, create=part.count(0) < n)
+            if slot is None:
+                continue  # nothing is mapped here, and nothing is to be
+            self.pages_mapped += self.ram.read_u64s(slot, n).count(0) - part.count(0)
+            self.ram.write_u64s(slot, part)
+
+    @staticmethod
+    def _runs(va: int, npages: int) -> Iterator[tuple[int, int]]:
+        """(first page, pages) for each piece of a range that one leaf table maps."""
+        while npages > 0:
+            n = min(npages, (1 << SV39_VPN_BITS) - ((va >> PAGE_SHIFT) & VPN_MASK))
+            yield va, n
+            va += n * PAGE_SIZE
+            npages -= n
+
+    def mappings(self) -> Iterator[Mapping]:
+        """Every user mapping, in address order (none once released). Tables are made
+        only through _slot, which remembers every leaf table, so only those are read."""
+        for region in sorted(self._leaf_tables):
+            base, ptes = region << LEAF_REGION_SHIFT, self.ram.read_u64s(self._leaf_tables[region], 1 << SV39_VPN_BITS)
+            for i in compress(range(len(ptes)), ptes):  # the non-zero entries only
+                yield Mapping(base + i * PAGE_SIZE, pte_frame(ptes[i]), pte_perm(ptes[i]))
 
     def describe(self) -> list[str]:
         """The page table as xv6's vmprint prints it: a line for the root, then one per
@@ -271,5 +309,6 @@ class AddressSpace:
         for table in self.tables:
             self.frames.free(table)
         self.tables = []
+        self.pages_mapped = 0
         self._leaf_tables.clear()
         self.root = 0

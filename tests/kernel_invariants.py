@@ -32,6 +32,7 @@ from kernel.kernel import Kernel
 _TABLE = struct.Struct(f"<{PAGE_SIZE // 8}Q")
 _USER_LEAF = PTE_U | PTE_A | PTE_D | PTE_R
 _PPN_MASK = ((1 << 44) - 1) << 10
+_RIGHTS = Perm.R | Perm.W | Perm.X  # the mark (Perm.MARK) is no right
 USER_ROOT_SLOTS = 256  # root entries 256..511 map the kernel half: never valid for a user space
 
 
@@ -80,8 +81,9 @@ def live_domains(k: Kernel) -> list[Domain]:
 
 
 def _leaf_perm(pte: int) -> Perm:
-    """ABI permissions of a leaf PTE."""
-    return _PERMS[(pte >> 1) & 7]
+    """ABI permissions of a leaf PTE: R, W and X from bits 1 to 3, the mark from bit 8
+    (the first bit the privileged spec reserves for supervisor software)."""
+    return _PERMS[(pte >> 1) & 7] | (Perm.MARK if pte >> 8 & 1 else Perm(0))
 
 
 _PERMS = [Perm((bits & 1) * Perm.R | (bits >> 1 & 1) * Perm.W | (bits >> 2 & 1) * Perm.X) for bits in range(8)]
@@ -357,9 +359,12 @@ def check_access_was_granted(k: Kernel, actor: Domain, before: KernelView, after
       - a fresh frame (free before the call, or freed since `before` by the kernel, say
         when a disk request ended) that the actor had authority to allocate for the
         domain that maps it, and which is all zeros;
-      - a frame some domain S already mapped, with rights no wider than S's, where the
-        actor has authority over both S and the receiver (page_map), or the actor is
-        one of the two and they are IPC partners (a page sent with a call or reply).
+      - a frame some domain S already mapped, with rights no wider than S's (the mark
+        is no right), where the actor has authority over both S and the receiver
+        (page_map), or the actor is one of the two and they are IPC partners (a page
+        sent with a call or reply);
+      - with any rights, a frame S owned and alone mapped, once (and nothing pinned):
+        rights on it concerned S alone, with the same authority as above.
     """
     old_users: dict[int, list[tuple[int, Perm]]] = {}  # of the same allocation of each frame
     for (did, _va), (pa, perm) in before.mappings.items():
@@ -367,7 +372,7 @@ def check_access_was_granted(k: Kernel, actor: Domain, before: KernelView, after
             old_users.setdefault(pa, []).append((did, perm))
     for (did, va), (pa, perm) in after.mappings.items() - before.mappings.items():
         old = before.mappings.get((did, va))
-        if old is not None and old[0] == pa and perm & ~old[1] == 0:
+        if old is not None and old[0] == pa and perm & ~old[1] & _RIGHTS == 0:
             continue  # the same mapping, or one with fewer rights
         where = f"domain {did} maps {va:#x} -> {pa:#x} ({perm!r}) after a call by {actor.label}"
         if pa not in old_users:
@@ -376,8 +381,10 @@ def check_access_was_granted(k: Kernel, actor: Domain, before: KernelView, after
             require(had_authority(before, actor.id, did), f"{where}: a fresh frame, without authority over it")
             require(k.board.ram.read(pa, PAGE_SIZE) == bytes(PAGE_SIZE), f"{where}: a fresh frame that is not zeroed")
             continue
+        exclusive = len(old_users[pa]) == 1 and not before.pins.get(pa) and \
+            before.frames[pa].owner == old_users[pa][0][0]
         granted = any(
-            perm & ~src_perm == 0 and (
+            (exclusive or perm & ~src_perm & _RIGHTS == 0) and (
                 (had_authority(before, actor.id, src) and had_authority(before, actor.id, did))
                 or (actor.id in (src, did) and frozenset((src, did)) in partners))
             for src, src_perm in old_users[pa])

@@ -122,8 +122,9 @@ OTHERS = [(6, ks("K_CHILD", 0, 1, 2, 3)), (3, ks("K_PEER")), (2, lits(1, 2, 3, 4
 DOMAIN = pool((3, SELF), *OTHERS)
 MEM_DOMAIN = pool((6, SELF), (4, ks("K_CHILD", 0, 0, 1, 2)), (1, ks("K_PEER")), (1, lits(1, 2, 3, 4, 1 << 63)))
 CHILD = ks("K_CHILD", 0, 0, 1, 2, 3)
-PERM = pool((6, lits(3, 1, 5, 7)), (1, lits(0, 2, 4, 6, 8, 0xFF, -1)))
+PERM = pool((6, lits(3, 1, 5, 7, 3 | 8)), (1, lits(0, 2, 4, 6, 8, 16, 0xFF, -1)))
 SHARE_PERM = pool((6, lits(1, 1, 3, 5, 7)), (1, lits(0, 2, 4, 6, 8, 0xFF, -1)))
+RANGE_MASK = pool((6, lits(5, 1, 3, 7, 1 | 8, 5 | 16, 7 | 16, 1 | 8 | 16)), (1, lits(0, 2, 8, 16, 0xFF, -1)))  # rights, MARK, MOVE
 # The program's own pages (text, rodata, data, stack) are fine to read or share but
 # fatal to remap in the interpreter itself, so only ANY_VA offers them.
 PROG_PAGES = ks("K_PROG", 0, 1 << 12, 2 << 12, 3 << 12)
@@ -194,12 +195,15 @@ CALL_TABLE = [
     (6, S.PAGE_MAP, (MEM_DOMAIN, MAPPED_VA, page_target, SHARE_PERM)),
     (5, S.PAGE_UNMAP, (page_target,)),
     (3, S.PAGE_QUERY, (MEM_DOMAIN, MAPPED_VA)),
+    (3, S.PAGE_MAP_RANGE, (MEM_DOMAIN, MAPPED_VA, page_target, NPAGES, RANGE_MASK)),
+    (2, S.PAGE_QUERY_RANGE, (MEM_DOMAIN, MAPPED_VA, NPAGES, OUT_PTR)),
+    (2, S.PAGE_UNMAP_RANGE, (MEM_DOMAIN, MAPPED_VA, NPAGES)),
     (5, S.DOMAIN_CREATE, ()),
     (2, S.DOMAIN_SET_REGS, (DOMAIN, IN_PTR)),
     (3, S.DOMAIN_SET_STATE, (DOMAIN, lits(1, 1, 0, 2, 3, 99, -1))),
     (3, S.DOMAIN_DESTROY, (DOMAIN,)),
     (2, S.DOMAIN_INFO, (DOMAIN, OUT_PTR)),
-    (2, S.DOMAIN_NAME, (DOMAIN, NAME_PTR)),
+    (4, S.DOMAIN_NAME, (DOMAIN, NAME_PTR)),
     (2, S.SET_FAULT_HANDLER, (DOMAIN, HANDLER_ENTRY, XSTACK_TOP)),
     (1, S.FAULT_RETURN, (pool((5, BAD_VAS), (1, ks("K_BUF"))),)),
     (6, S.IPC_CALL, (CALLEE, AGENT_CALL, AGENT_ARG, AGENT_ARG, AGENT_ARG, SEND_PAGE, WINDOW)),

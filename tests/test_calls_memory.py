@@ -1,6 +1,8 @@
 """The memory calls from the guest: page_alloc, page_map, page_unmap, page_query and
 set_quota, each for success and for every error it documents (docs/abi.md).
 
+and the range forms page_map_range, page_query_range and page_unmap_range.
+
 The programs memcalls and quotademo make the calls and print each result as a
 `name = value` line; the tests check those values and what the kernel logged.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from guest import run, run_system
-from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, Errno, Perm
+from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, Errno, Perm
 from kernel.memory import tables_bound
 from lamina.config import BindingSpec, DomainSpec, SystemConfig
 from reported import reported
@@ -95,6 +97,12 @@ def test_page_alloc_accepts_read_only_and_executable_pages(mem):
     assert r["page_query.read_only"] == Perm.R | PAGE_OWNED
 
 
+def test_page_alloc_keeps_the_mark_beside_the_rights(mem):
+    r, _ = mem
+    assert r["page_alloc.marked"] == 0
+    assert r["page_alloc.marked_rights"] == Perm.R | Perm.MARK | PAGE_OWNED
+
+
 def test_page_alloc_in_an_unknown_domain_is_esrch(mem):
     r, _ = mem
     assert r["page_alloc.no_such_domain"] == -Errno.ESRCH
@@ -153,6 +161,20 @@ def test_page_map_marks_both_mappings_shared(mem):
 def test_page_map_refuses_wider_permissions(mem, case):
     r, _ = mem
     assert r[f"page_map.{case}"] == -Errno.EACCES
+
+
+def test_page_map_widens_a_frame_the_domain_alone_maps_and_owns(mem):
+    """Rights on an exclusive frame concern nobody else: widening is copying for free."""
+    r, _ = mem
+    assert r["page_map.widen_exclusive"] == 0
+    assert r["page_map.widened_rights"] == RW | PAGE_OWNED
+
+
+def test_the_mark_is_set_and_cleared_like_a_right_but_grants_nothing(mem):
+    r, _ = mem
+    assert r["page_map.mark_in_place"] == 0
+    assert r["page_map.marked_rights"] == Perm.R | Perm.MARK | PAGE_OWNED
+    assert r["page_map.unmark_and_widen"] == 0
 
 
 def test_page_map_of_an_unmapped_source_is_efault(mem):
@@ -216,6 +238,104 @@ def test_page_unmap_refuses_addresses_outside_user_pages(mem, case):
 def test_page_unmap_in_an_unknown_domain_is_esrch(mem):
     r, _ = mem
     assert r["page_unmap.no_such_domain"] == -Errno.ESRCH
+
+
+# --- the range calls -------------------------------------------------------------------
+# The region: pages 0, 1 and 3 read-write, page 2 a hole, page 4 read-execute, 5 to 7 holes.
+
+def query_byte(perm: int, owned: bool, shared: bool) -> int:
+    """page_query_range's byte for a page, from the ABI's definition."""
+    return int(perm) | QUERY_OWNED * owned | QUERY_SHARED * shared
+
+
+def test_page_query_range_gives_a_byte_per_page_and_counts_the_mapped(mem):
+    r, _ = mem
+    rw, rx = query_byte(RW, True, False), query_byte(Perm.R | Perm.X, True, False)
+    assert r["page_query_range.mapped"] == 4
+    assert r["page_query_range.bytes"] == int.from_bytes(bytes([rw, rw, 0, rw, rx, 0, 0, 0]), "little")
+
+
+@pytest.mark.parametrize("case, errno", [("zero_pages", Errno.EINVAL), ("unaligned", Errno.EINVAL),
+                                         ("beyond_user", Errno.EINVAL), ("bad_buffer", Errno.EFAULT),
+                                         ("read_only_buffer", Errno.EFAULT), ("no_such_domain", Errno.ESRCH)])
+def test_page_query_range_errors(mem, case, errno):
+    r, _ = mem
+    assert r[f"page_query_range.{case}"] == -errno
+
+
+def test_page_map_range_maps_every_page_with_the_mask_skipping_holes(mem):
+    r, _ = mem
+    marked_r = Perm.R | Perm.MARK
+    assert r["page_map_range.to_alias"] == 4
+    assert r["page_map_range.alias_rw_page"] == query_byte(marked_r, True, True)
+    assert r["page_map_range.alias_hole"] == 0
+    assert r["page_map_range.alias_rx_page"] == query_byte(marked_r | Perm.X, True, True)
+    assert r["page_map_range.alias_sees_data"] == 4040
+    assert r["page_map_range.source_unchanged"] == query_byte(RW, True, True)
+
+
+def test_page_map_range_onto_itself_narrows_and_marks_in_place(mem):
+    r, _ = mem
+    assert r["page_map_range.narrow_in_place"] == 4
+    assert r["page_map_range.narrowed"] == query_byte(Perm.R | Perm.MARK, True, True)
+    assert r["page_map_range.narrowed_rx"] == query_byte(Perm.R | Perm.X | Perm.MARK, True, True)
+
+
+def test_page_map_range_never_widens_and_keeps_a_pages_mark(mem):
+    r, _ = mem
+    assert r["page_map_range.mask_never_widens"] == 4
+    assert r["page_map_range.kept_narrow"] == query_byte(Perm.R | Perm.MARK, True, True)
+
+
+def test_page_map_range_moves_pages(mem):
+    r, _ = mem
+    assert r["page_map_range.move"] == 4
+    assert r["page_map_range.moved_from"] == 0
+    assert r["page_map_range.moved_to"] == query_byte(Perm.R | Perm.MARK, True, True)
+    assert r["page_map_range.moved_sees_data"] == 4040
+
+
+def test_page_map_range_replaces_and_allocates_nothing(mem):
+    r, _ = mem
+    assert r["page_map_range.replaces"] == 1
+    assert r["page_map_range.replaced_sees_new_frame"] == 0
+    assert r["page_map_range.no_new_pages"] == 0
+
+
+@pytest.mark.parametrize("case", ["zero_pages", "too_many_pages", "unaligned", "beyond_user", "overlapping",
+                                  "no_read", "unknown_mask", "move_in_place"])
+def test_page_map_range_refuses_bad_ranges_and_masks(mem, case):
+    r, _ = mem
+    assert r[f"page_map_range.{case}"] == -Errno.EINVAL
+
+
+def test_page_map_range_with_an_unknown_domain_is_esrch(mem):
+    r, _ = mem
+    assert r["page_map_range.no_such_domain"] == -Errno.ESRCH
+
+
+def test_page_unmap_range_removes_what_is_there_and_frees_last_mappings(mem):
+    r, _ = mem
+    assert r["page_unmap_range.removed"] == 4
+    assert r["page_unmap_range.again"] == 0
+    assert r["page_unmap_range.last_mappings"] == 4
+    assert r["page_unmap_range.frames_freed"] == 4
+
+
+@pytest.mark.parametrize("case, errno", [("zero_pages", Errno.EINVAL), ("unaligned", Errno.EINVAL),
+                                         ("no_such_domain", Errno.ESRCH)])
+def test_page_unmap_range_errors(mem, case, errno):
+    r, _ = mem
+    assert r[f"page_unmap_range.{case}"] == -errno
+
+
+def test_a_parent_shares_a_region_into_its_child_in_one_call(mem):
+    r, _ = mem
+    assert r["child.page_map_range"] == 4
+    assert r["child.range_rights"] == Perm.R | Perm.MARK | PAGE_SHARED  # shared, and still ours
+    assert r["child.page_unmap_range"] == 4
+    assert r["child.range_gone"] == -Errno.ENOENT
+    assert r["child.range_stays_here"] == RW | PAGE_OWNED
 
 
 # --- the calls on a child ----------------------------------------------------------------

@@ -21,15 +21,16 @@ LI_T0_0, LI_T1_10, ADDI_T0_1, BLT_BACK = 0x00000293, 0x00A00313, 0x00128293, 0xF
 ECALL, EBREAK, LUI_T2_0x300, LD_T3_8_T2 = 0x00000073, 0x00100073, 0x003003B7, 0x0083BE03
 
 
-def user_machine(words: list[int]) -> Uc:
-    """Unicorn in U-mode with `words` at CODE_VA (R+X+U) under Sv39, nothing else mapped."""
+def user_machine(words: list[int], software_bits: int = 0) -> Uc:
+    """Unicorn in U-mode with `words` at CODE_VA (R+X+U, and software_bits of the PTE)
+    under Sv39, nothing else mapped."""
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64)
     uc.mem_map(RAM, 1 << 20, UC_PROT_ALL)
     root, mid, leaf, code = RAM, RAM + 0x1000, RAM + 0x2000, RAM + 0x3000
     pte = lambda pa, flags: struct.pack("<Q", (pa >> 12) << 10 | flags | 1)  # noqa: E731
     uc.mem_write(root + 8 * 0, pte(mid, 0))
     uc.mem_write(mid + 8 * 0, pte(leaf, 0))
-    uc.mem_write(leaf + 8 * (CODE_VA >> 12), pte(code, 0x2 | 0x8 | 0x10 | 0x40 | 0x80))
+    uc.mem_write(leaf + 8 * (CODE_VA >> 12), pte(code, 0x2 | 0x8 | 0x10 | 0x40 | 0x80 | software_bits))
     uc.mem_write(code, struct.pack(f"<{len(words)}I", *words))
     uc.reg_write(UC_RISCV_REG_SATP, (8 << 60) | (root >> 12))
     uc.reg_write(UC_RISCV_REG_PRIV, 0)
@@ -54,6 +55,16 @@ def test_unicorn_version_is_the_pinned_one():
 
 def test_ecall_reaches_the_hook_as_cause_8_with_pc_advanced_by_4():
     uc = user_machine([LI_T0_0, ECALL])
+    seen = exceptions(uc)
+    uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
+    assert seen == [(8, CODE_VA + 8)]
+
+
+def test_the_mmu_ignores_the_ptes_software_bits():
+    """Bits 8 and 9 of a PTE are reserved for supervisor software (privileged spec,
+    Sv32/Sv39 PTE format): the kernel keeps Perm.MARK in bit 8, so a marked page must
+    translate like any other."""
+    uc = user_machine([LI_T0_0, ECALL], software_bits=0x300)
     seen = exceptions(uc)
     uc.emu_start(CODE_VA, 0xFFFF_FFFF_FFFF_F000)
     assert seen == [(8, CODE_VA + 8)]

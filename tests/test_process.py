@@ -153,11 +153,15 @@ def fork_cost(pages: int, fill: int) -> tuple[int, int]:
     return (i3 - i1) // 2, (s3 - s1) // 2
 
 
-def test_fork_cost_grows_with_pages_mapped_not_with_bytes_in_them():
+def test_fork_cost_depends_neither_on_bytes_nor_much_on_pages():
     small, full = fork_cost(64, 1), fork_cost(64, 4000)
     assert small == full  # copy-on-write: the bytes in the pages are never touched
     bigger = fork_cost(256, 1)
-    assert bigger[1] > small[1] + 2 * (256 - 64)  # at least two page calls per extra page
+    # A region is one query and a map call or two, whatever its size: 192 more pages
+    # add at most a query of the next QUERY_PAGES (256) and its runs' two calls...
+    assert bigger[1] - small[1] <= 3
+    # ... and the guest only looks at their query bytes: a few instructions a page.
+    assert bigger[0] - small[0] < 20 * (256 - 64)
 
 
 @pytest.mark.parametrize("slack", [12, 40, 100, 400])

@@ -16,21 +16,38 @@
 
 extern char _end[];  // end of bss, defined by userland/user.ld
 
-// Give the child a private copy of the caller's page at va, with rights perm.
-// Returns 0 or -errno.
+// A fresh zeroed page at the scratch address, readable, writable and executable, for
+// the caller to fill and hand to a child with child_give_scratch; NULL if none.
+void *
+child_scratch(void)
+{
+  return sys_page_alloc(0, SCRATCH_VA, 1, PERM_R | PERM_W | PERM_X) < 0 ? NULL : SCRATCH_VA;
+}
+
+// Move the scratch page to va in child with rights perm: the frame changes hands
+// (and its charge moves to the child), nothing is copied. 0 or -errno; the scratch
+// page is gone either way.
+long
+child_give_scratch(long child, void *va, int perm)
+{
+  long moved = sys_page_map_range(0, SCRATCH_VA, child, va, 1, perm | PAGE_MOVE);
+
+  if (moved < 0)
+    sys_page_unmap(0, SCRATCH_VA);
+  return moved < 0 ? moved : 0;
+}
+
+// Give the child a private copy of the caller's page at va, with rights perm: filled
+// in the scratch page and moved over, two crossings. Returns 0 or -errno.
 long
 child_copy_page(long child, void *va, int perm)
 {
-  long err;
+  void *scratch = child_scratch();
 
-  err = sys_page_alloc(child, va, 1, perm);
-  if (err < 0)
-    return err;
-  err = sys_page_map(child, va, 0, SCRATCH_VA, PERM_R | PERM_W);
-  if (err < 0)
-    return err;
-  memcpy(SCRATCH_VA, va, PAGE_SIZE);
-  return sys_page_unmap(0, SCRATCH_VA);
+  if (scratch == NULL)
+    return -ENOMEM;
+  memcpy(scratch, va, PAGE_SIZE);
+  return child_give_scratch(child, va, perm);
 }
 
 // Give the child the parent's page at va: the same frame if it is read-only,

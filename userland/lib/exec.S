@@ -12,13 +12,16 @@
 #include <lamina/abi.h>
 #include <lamina/exec.h>
 
+#if PAGE_SIZE != 4096
+#error "the trampoline turns bytes into pages with a shift by 12"
+#endif
+
         .text
         .globl exec_trampoline
         .type exec_trampoline, @function
 exec_trampoline:
         mv      s1, a0                  /* the next operation */
         li      s2, EXEC_STAGE_OFFSET
-        li      s6, PAGE_SIZE
 
 next:   ld      t0, 0(s1)               /* kind */
         ld      s3, 8(s1)               /* lo */
@@ -35,32 +38,30 @@ next:   ld      t0, 0(s1)               /* kind */
         beq     t0, t1, call
         j       die                     /* EXEC_OP_END, or nonsense */
 
-        /* page_unmap(0, va) for va in [lo, hi); a hole answers -ENOENT: no matter. */
+        /* page_unmap_range(0, lo, pages of [lo, hi)); holes are no error. */
 unmap:  bgeu    s3, s4, next
         li      a0, 0
         mv      a1, s3
-        li      a7, SYS_PAGE_UNMAP
+        sub     a2, s4, s3
+        srli    a2, a2, 12          /* bytes to pages */
+        li      a7, SYS_PAGE_UNMAP_RANGE
         ecall
-        add     s3, s3, s6
-        j       unmap
+        bltz    a0, die
+        j       next
 
-        /* page_map(0, va + offset, 0, va, arg), then page_unmap(0, va + offset). */
+        /* page_map_range(0, lo + offset, 0, lo, pages of [lo, hi), arg | PAGE_MOVE). */
 move:   bgeu    s3, s4, next
         li      a0, 0
         add     a1, s3, s2
         li      a2, 0
         mv      a3, s3
-        mv      a4, s5
-        li      a7, SYS_PAGE_MAP
+        sub     a4, s4, s3
+        srli    a4, a4, 12
+        ori     a5, s5, PAGE_MOVE
+        li      a7, SYS_PAGE_MAP_RANGE
         ecall
         bltz    a0, die
-        li      a0, 0
-        add     a1, s3, s2
-        li      a7, SYS_PAGE_UNMAP
-        ecall
-        bltz    a0, die
-        add     s3, s3, s6
-        j       move
+        j       next
 
 store:  sd      s4, 0(s3)
         j       next

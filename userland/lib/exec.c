@@ -12,7 +12,7 @@
 // (the kernel's), pipes (their pages, above the stack) and the descriptor table,
 // which fd.c saves in FD_SAVE_VA for the new program's library to take back. What
 // does not: the old text, data, heap and stack, the fault handler, and the
-// copy-on-write map with its counters (the pages it marked are gone).
+// copy-on-write counters (the pages they counted are gone).
 
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +25,9 @@
 extern char _end[];  // end of bss, defined by userland/user.ld
 
 _Static_assert(sizeof(struct exec_page) <= PAGE_SIZE, "the exec page is one page");
-_Static_assert(sizeof(((struct proc_info *)0)->cow_map_present) == sizeof(unsigned long),
-               "the COW map's presence bytes are reset with one word store");
 
-// The most operations plan_ops writes: seven, one per segment, three more.
-#define PLAN_MAX_OPS (7 + IMAGE_MAX_SEGMENTS + 3)
+// The most operations plan_ops writes: six, one per segment, three more.
+#define PLAN_MAX_OPS (6 + IMAGE_MAX_SEGMENTS + 3)
 _Static_assert(PLAN_MAX_OPS < EXEC_MAX_OPS, "the plan fits the exec page, with EXEC_OP_END");
 
 // Append operation (kind, lo, hi, arg) to pg's list, after the *n already there,
@@ -40,18 +38,6 @@ add_op(struct exec_page *pg, int *n, unsigned long kind, unsigned long lo, unsig
   pg->ops[*n] = (struct exec_op){kind, lo, hi, arg};
   (*n)++;
   pg->ops[*n].kind = EXEC_OP_END;
-}
-
-// The end of this program's memory below the stack: the first unmapped page past
-// the image, where the heap ends (as fork.c finds it).
-static unsigned long
-old_image_end(void)
-{
-  unsigned long va = ((unsigned long)_end + PAGE_SIZE - 1) & ~(unsigned long)(PAGE_SIZE - 1);
-
-  while (va < STACK_BOTTOM && sys_page_query(0, (void *)va) != -ENOENT)
-    va += PAGE_SIZE;
-  return va;
 }
 
 // The exec page, mapped (read, write and execute) if it is not yet, with a fresh
@@ -84,7 +70,7 @@ plan_entry(struct exec_page *pg, const struct image *im)
 }
 
 // The trampoline's work, in order: drop the fault handler (its code is about to go),
-// forget the copy-on-write state, unmap the old image, heap and stack, move the new
+// zero the copy-on-write counters, unmap the old image, heap and stack, move the new
 // pages in, give the process the new program's name (the kernel checks the text
 // before it describes pcs with that program's symbols), and start it.
 static void
@@ -94,10 +80,9 @@ plan_ops(struct exec_page *pg, const struct image *im, struct proc_info *p)
 
   add_op(pg, &n, EXEC_OP_CALL, SYS_SET_FAULT_HANDLER, 0, 0);
   add_op(pg, &n, EXEC_OP_STORE, (unsigned long)&p->cow_copies, 0, 0);
+  add_op(pg, &n, EXEC_OP_STORE, (unsigned long)&p->cow_reclaimed, 0, 0);
   add_op(pg, &n, EXEC_OP_STORE, (unsigned long)&p->cow_marked, 0, 0);
-  add_op(pg, &n, EXEC_OP_STORE, (unsigned long)p->cow_map_present, 0, 0);
-  add_op(pg, &n, EXEC_OP_UNMAP, COW_MAP_VA, COW_MAP_VA + COW_MAP_PAGES * PAGE_SIZE, 0);
-  add_op(pg, &n, EXEC_OP_UNMAP, PAGE_SIZE, old_image_end(), 0);
+  add_op(pg, &n, EXEC_OP_UNMAP, PAGE_SIZE, heap_top(), 0);
   add_op(pg, &n, EXEC_OP_UNMAP, STACK_BOTTOM, USER_STACK_TOP, 0);
   for (int i = 0; i < im->nseg; i++)
     add_op(pg, &n, EXEC_OP_MOVE, segment_start(&im->seg[i]), segment_end(&im->seg[i]),

@@ -15,8 +15,10 @@ fault_handler_install(fault_handler_fn *fn)
   void *xstack = (void *)(FAULT_XSTACK_TOP - XSTACK_SIZE);
   long err;
 
-  if (fn == NULL)
+  if (fn == NULL) {
+    __fault_handler = NULL;
     return sys_set_fault_handler(0, NULL, NULL);
+  }
   if (sys_page_query(0, xstack) == -ENOENT) {
     err = sys_page_alloc(0, xstack, 1, PERM_R | PERM_W);
     if (err < 0)

@@ -279,12 +279,13 @@ stage_stack(struct image *im, char *const argv[])
   return 0;
 }
 
-// Unmap every page of [lo, hi) in the staging area that is mapped.
+// Unmap every page of [lo, hi) in the staging area that is mapped (holes: pages
+// never staged, or already moved).
 static void
 unstage_range(unsigned long lo, unsigned long hi)
 {
-  for (unsigned long va = lo; va < hi; va += PAGE_SIZE)
-    sys_page_unmap(0, staged(va));  // -ENOENT: not staged, or already moved
+  if (hi > lo)
+    sys_page_unmap_range(0, staged(lo), (hi - lo) / PAGE_SIZE);
 }
 
 // Unmap whatever is left of im's pages in the staging area; see image.h.

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <lamina/proc.h>
 #include <lamina/syscall.h>
 
 // Every block, free or in use, starts with a header. Sizes are counted in header units
@@ -104,6 +105,13 @@ more_core(size_t units)
   if (grow_heap(npages) == 0)
     return freep;
   return NULL;
+}
+
+// The first address past the heap's pages: where fork and exec find the image's end.
+unsigned long
+heap_top(void)
+{
+  return heap_end ? (unsigned long)heap_end : page_round_up((unsigned long)_end);
 }
 
 // Allocate size bytes, 16-byte aligned. Returns NULL if the heap cannot grow enough.

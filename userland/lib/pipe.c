@@ -182,15 +182,7 @@ pipe_drop(struct pipe *p, int end)
 long
 pipe_fork(long child)
 {
-  long err;
+  long err = sys_page_map_range(0, slot_pipe(0), child, slot_pipe(0), PIPE_SLOTS, PERM_R | PERM_W);
 
-  for (int i = 0; i < PIPE_SLOTS; i++) {
-    struct pipe *p = slot_pipe(i);
-    if (sys_page_query(0, p) < 0)
-      continue;
-    err = sys_page_map(0, p, child, p, PERM_R | PERM_W);
-    if (err < 0)
-      return err;
-  }
-  return 0;
+  return err < 0 ? err : 0;
 }

@@ -1,27 +1,53 @@
 // proc.c: the process record of the Unix library OS (see <lamina/proc.h>): the
-// record itself, the copy-on-write map, the file server's id, and waiting for
+// record itself and a child's copy of it, the file server's id, and waiting for
 // notifications without losing the ones another part of the library waits for.
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <lamina/child.h>
 #include <lamina/ipc.h>
 #include <lamina/proc.h>
 #include <lamina/syscall.h>
 
 static struct proc_info *const info = (struct proc_info *)PROC_INFO_VA;
+static int info_mapped;  // the record is known to be there: no need to ask the kernel
 
-// This process's record, mapped on first use. NULL if it cannot be mapped.
+// This process's record, mapped on first use. NULL if it cannot be mapped. (A fork
+// child's copy of info_mapped is right too: fork gives it a record.)
 struct proc_info *
 proc_info(void)
 {
-  long rights = sys_page_query(0, info);
-
-  if (rights == -ENOENT && sys_page_alloc(0, info, 1, PERM_R | PERM_W) < 0)
-    return NULL;
+  if (!info_mapped) {
+    if (sys_page_query(0, info) == -ENOENT && sys_page_alloc(0, info, 1, PERM_R | PERM_W) < 0)
+      return NULL;
+    info_mapped = 1;
+  }
   if (!info->ready)
     info->ready = 1;  // a fresh page is all zeros: every field starts empty
   return info;
+}
+
+// Give child a process record of its own: a copy of ours (the file server, the
+// current directory, ...) without our own bookkeeping (children, counters, pending
+// notifications), built in the scratch page and moved over. 0 or -errno.
+long
+proc_give_record(long child)
+{
+  struct proc_info *p = proc_info();
+  struct proc_info *r = child_scratch();
+
+  if (p == NULL || r == NULL)
+    return -ENOMEM;
+  memcpy(r, p, sizeof *r);
+  r->cow_copies = 0;
+  r->cow_reclaimed = 0;
+  r->cow_marked = 0;
+  r->stack_pages_added = 0;
+  r->notify_pending = 0;
+  memset(r->children, 0, sizeof r->children);
+  memset(r->killed, 0, sizeof r->killed);
+  return child_give_scratch(child, info, PERM_R | PERM_W);
 }
 
 // The file server's domain id, 0 if not known.
@@ -89,48 +115,6 @@ cow_copies(void)
   struct proc_info *p = proc_info();
 
   return p ? p->cow_copies : 0;
-}
-
-// Whether the page at va is marked copy-on-write.
-int
-cow_is_marked(unsigned long va)
-{
-  unsigned long bit = va / PAGE_SIZE;
-  unsigned char *map = (unsigned char *)COW_MAP_VA;
-
-  if (va >= USER_STACK_TOP || !info->ready || !info->cow_map_present[bit / (8 * PAGE_SIZE)])
-    return 0;
-  return (map[bit / 8] >> (bit % 8)) & 1;
-}
-
-// Mark or clear the page at va in the COW map, mapping the map's page if needed.
-// 0 or -errno.
-long
-cow_mark(unsigned long va, int on)
-{
-  unsigned long bit = va / PAGE_SIZE;
-  unsigned long mpage = bit / (8 * PAGE_SIZE);
-  unsigned char *map = (unsigned char *)COW_MAP_VA;
-  struct proc_info *p = proc_info();
-  long err;
-
-  if (p == NULL)
-    return -ENOMEM;
-  if (va >= USER_STACK_TOP)
-    return -EINVAL;
-  if (!p->cow_map_present[mpage]) {
-    if (!on)
-      return 0;
-    err = sys_page_alloc(0, map + mpage * PAGE_SIZE, 1, PERM_R | PERM_W);
-    if (err < 0)
-      return err;
-    p->cow_map_present[mpage] = 1;
-  }
-  if (on)
-    map[bit / 8] |= (unsigned char)(1 << (bit % 8));
-  else
-    map[bit / 8] &= (unsigned char)~(1 << (bit % 8));
-  return 0;
 }
 
 // Wait until a notification with one of bits arrives. Other bits are kept in the

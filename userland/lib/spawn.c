@@ -3,8 +3,8 @@
 //
 // Built directly from the exokernel's calls, not from fork and execv: image.c builds
 // the program in this process's staging area, domain_create makes an empty child,
-// and the staged pages move into it (page_map into the child, then page_unmap here,
-// which hands the frames' charge to the child). Nothing of this process is marked
+// and the staged pages move into it (page_map_range with PAGE_MOVE: a segment a
+// crossing, and the frames' charge passes to the child). Nothing of this process is marked
 // copy-on-write or copied, so the cost depends on the new program, not on this one.
 // The child gets a copy of the process record (the file server, the current
 // directory), the console, this process's pipes and descriptor table (fdsave.c's
@@ -19,24 +19,15 @@
 #include <lamina/syscall.h>
 #include "image.h"
 
-// child.c's scratch page, free whenever child_copy_page is not running (fork.c
-// fills its child's record through it too).
-#define RECORD_SCRATCH_VA (USER_STACK_TOP + 4 * PAGE_SIZE)
-
 // Move [lo, hi) from the staging area to the same addresses in child, with rights
 // perm. 0 or -errno.
 static long
 spawn_move(long child, unsigned long lo, unsigned long hi, int perm)
 {
-  long err;
+  long moved = sys_page_map_range(0, (void *)(lo + EXEC_STAGE_OFFSET), child, (void *)lo,
+                                  (hi - lo) / PAGE_SIZE, perm | PAGE_MOVE);
 
-  for (unsigned long va = lo; va < hi; va += PAGE_SIZE) {
-    err = sys_page_map(0, (void *)(va + EXEC_STAGE_OFFSET), child, (void *)va, perm);
-    if (err < 0)
-      return err;
-    sys_page_unmap(0, (void *)(va + EXEC_STAGE_OFFSET));
-  }
-  return 0;
+  return moved < 0 ? moved : 0;
 }
 
 // Move the staged program and stack into child. 0 or -errno.
@@ -52,37 +43,12 @@ spawn_image(long child, const struct image *im)
   return err;
 }
 
-// Give child a copy of the process record (the file server, the current directory,
-// ...) without this process's own bookkeeping: its children, counters, pending
-// notifications and copy-on-write map. 0 or -errno.
-static long
-spawn_record(long child, const struct proc_info *p)
-{
-  struct proc_info *r = (struct proc_info *)PROC_INFO_VA;
-  long err = sys_page_alloc(child, r, 1, PERM_R | PERM_W);
-
-  if (err < 0)
-    return err;
-  err = sys_page_map(child, r, 0, (void *)RECORD_SCRATCH_VA, PERM_R | PERM_W);
-  if (err < 0)
-    return err;
-  r = (struct proc_info *)RECORD_SCRATCH_VA;
-  memcpy(r, p, sizeof *r);
-  r->cow_copies = 0;
-  r->cow_marked = 0;
-  r->notify_pending = 0;
-  memset(r->cow_map_present, 0, sizeof r->cow_map_present);
-  memset(r->children, 0, sizeof r->children);
-  memset(r->killed, 0, sizeof r->killed);
-  return sys_page_unmap(0, r);
-}
-
 // Give child the library's state: the process record, the descriptor table, the
 // pipes, and the console if we have it. 0 or -errno.
 static long
 spawn_library(long child, const struct proc_info *p)
 {
-  long err = spawn_record(child, p);
+  long err = proc_give_record(child);
 
   if (err == 0)
     err = fd_give(child);

@@ -153,7 +153,7 @@ call_errors(long srv)
   report("call.self", ipc_call(sys_getid(), &msg, 0, NULL));
   report("call.no_such_domain", ipc_call(999, &msg, 0, NULL));
   report("call.page_write_only", ipc_call(srv, &msg, CLIENT_PAGE | PERM_W, NULL));
-  report("call.page_unknown_rights", ipc_call(srv, &msg, CLIENT_PAGE | PERM_R | 8, NULL));
+  report("call.page_unknown_rights", ipc_call(srv, &msg, CLIENT_PAGE | PERM_R | 16, NULL));
   report("call.page_unmapped", ipc_call(srv, &msg, UNMAPPED | PERM_R, NULL));
   report("call.page_wider_than_mine", ipc_call(srv, &msg, READ_ONLY_PAGE | PERM_R | PERM_W, NULL));
   report("call.window_unaligned", ipc_call(srv, &msg, 0, (char *)window + 8));

@@ -1,5 +1,6 @@
-// memcalls: the memory calls (page_alloc, page_map, page_unmap, page_query), each for
-// success and for every error it documents, in this domain and in a stopped child.
+// memcalls: the memory calls (page_alloc, page_map, page_unmap, page_query and their
+// range forms), each for success and for every error it documents, in this domain and
+// in a stopped child.
 //
 // Every result is a line "name = value" (tests/test_calls_memory.py).
 
@@ -59,11 +60,13 @@ alloc(void)
   report("page_alloc.too_many_pages", sys_page_alloc(0, area(4), (1UL << 16) + 1, RW));
   report("page_alloc.write_only", sys_page_alloc(0, area(4), 1, PERM_W));
   report("page_alloc.no_rights", sys_page_alloc(0, area(4), 1, 0));
-  report("page_alloc.unknown_rights", sys_page_alloc(0, area(4), 1, PERM_R | 8));
+  report("page_alloc.unknown_rights", sys_page_alloc(0, area(4), 1, PERM_R | 16));
   report("page_alloc.no_such_domain", sys_page_alloc(999, area(4), 1, RW));
   report("page_alloc.over_quota", sys_page_alloc(0, area(16), 1UL << 16, RW));
   report("page_alloc.read_only", sys_page_alloc(0, area(4), 1, PERM_R));
   report("page_alloc.executable", sys_page_alloc(0, area(5), 1, PERM_R | PERM_X));
+  report("page_alloc.marked", sys_page_alloc(0, area(6), 1, PERM_R | PERM_MARK));
+  report("page_alloc.marked_rights", sys_page_query(0, area(6)));
 }
 
 // page_query: rights plus PAGE_OWNED (dom is charged for the frame) and PAGE_SHARED.
@@ -105,7 +108,14 @@ map(void)
   report("page_map.no_such_destination_domain", sys_page_map(0, area(0), 999, alias(1), PERM_R));
   report("page_map.narrow_in_place", sys_page_map(0, area(1), 0, area(1), PERM_R));
   report("page_map.narrowed_rights", sys_page_query(0, area(1)));
+  sys_page_map(0, area(1), 0, alias(3), PERM_R);
   report("page_map.widen_in_place", sys_page_map(0, area(1), 0, area(1), RW));
+  sys_page_unmap(0, alias(3));
+  report("page_map.widen_exclusive", sys_page_map(0, area(1), 0, area(1), RW));
+  report("page_map.widened_rights", sys_page_query(0, area(1)));
+  report("page_map.mark_in_place", sys_page_map(0, area(1), 0, area(1), PERM_R | PERM_MARK));
+  report("page_map.marked_rights", sys_page_query(0, area(1)));
+  report("page_map.unmark_and_widen", sys_page_map(0, area(1), 0, area(1), RW));
   report("page_map.replace_other_frame", sys_page_map(0, area(4), 0, alias(0), PERM_R));
   report("page_map.replaced_alias_sees_new_frame", q[0]);
   report("page_map.old_frame_no_longer_shared", sys_page_query(0, area(0)));
@@ -130,6 +140,89 @@ unmap(void)
   report("page_unmap.unaligned", sys_page_unmap(0, (char *)area(1) + 8));
   report("page_unmap.beyond_user", sys_page_unmap(0, (void *)USER_VA_LIMIT));
   report("page_unmap.no_such_domain", sys_page_unmap(999, area(1)));
+}
+
+// Eight answer bytes as one number, the first in the low byte.
+static long
+bytes_le(const unsigned char *b)
+{
+  long v = 0;
+
+  for (int i = 7; i >= 0; i--)
+    v = v << 8 | b[i];
+  return v;
+}
+
+// The byte page_query_range gives page i of the region at va (npages <= 16), or -errno.
+static long
+query_byte(void *va, unsigned long npages, unsigned long i)
+{
+  unsigned char answer[16];
+  long n = sys_page_query_range(0, va, npages, answer);
+
+  return n < 0 ? n : answer[i];
+}
+
+// page_map_range, page_query_range and page_unmap_range: a region in one crossing.
+// Pages 40, 41 and 43 of the area are read-write, 44 read-execute, 42 a hole.
+static void
+ranges(void)
+{
+  volatile long *p = area(40);
+  unsigned char answer[8];
+  long before;
+
+  sys_page_alloc(0, area(40), 2, RW);
+  sys_page_alloc(0, area(43), 1, RW);
+  sys_page_alloc(0, area(44), 1, PERM_R | PERM_X);
+  p[0] = 4040;
+  before = pages_held();
+  report("page_query_range.mapped", sys_page_query_range(0, area(40), 8, answer));
+  report("page_query_range.bytes", bytes_le(answer));
+  report("page_query_range.zero_pages", sys_page_query_range(0, area(40), 0, answer));
+  report("page_query_range.unaligned", sys_page_query_range(0, (char *)area(40) + 8, 1, answer));
+  report("page_query_range.beyond_user", sys_page_query_range(0, (void *)(USER_VA_LIMIT - PAGE_SIZE), 2, answer));
+  report("page_query_range.bad_buffer", sys_page_query_range(0, area(40), 8, (void *)area(100)));
+  report("page_query_range.read_only_buffer", sys_page_query_range(0, area(40), 8, (void *)area(44)));
+  report("page_query_range.no_such_domain", sys_page_query_range(999, area(40), 8, answer));
+
+  report("page_map_range.to_alias", sys_page_map_range(0, area(40), 0, alias(40), 8, PERM_R | PERM_X | PERM_MARK));
+  report("page_map_range.alias_rw_page", query_byte(alias(40), 8, 0));
+  report("page_map_range.alias_hole", query_byte(alias(40), 8, 2));
+  report("page_map_range.alias_rx_page", query_byte(alias(40), 8, 4));
+  report("page_map_range.alias_sees_data", ((volatile long *)alias(40))[0]);
+  report("page_map_range.source_unchanged", query_byte(area(40), 8, 0));
+  report("page_map_range.narrow_in_place", sys_page_map_range(0, area(40), 0, area(40), 8, PERM_R | PERM_X | PERM_MARK));
+  report("page_map_range.narrowed", query_byte(area(40), 8, 0));
+  report("page_map_range.narrowed_rx", query_byte(area(40), 8, 4));
+  report("page_map_range.mask_never_widens", sys_page_map_range(0, area(40), 0, alias(50), 8, RW | PERM_X));
+  report("page_map_range.kept_narrow", query_byte(alias(50), 8, 0));
+  report("page_map_range.move", sys_page_map_range(0, alias(50), 0, alias(60), 8, PERM_R | PERM_X | PAGE_MOVE));
+  report("page_map_range.moved_from", sys_page_query_range(0, alias(50), 8, answer));
+  report("page_map_range.moved_to", query_byte(alias(60), 8, 0));
+  report("page_map_range.moved_sees_data", ((volatile long *)alias(60))[0]);
+  report("page_map_range.replaces", sys_page_map_range(0, area(43), 0, alias(60), 1, PERM_R));
+  report("page_map_range.replaced_sees_new_frame", ((volatile long *)alias(60))[0]);
+  report("page_map_range.no_new_pages", pages_held() - before);
+  report("page_map_range.zero_pages", sys_page_map_range(0, area(40), 0, alias(70), 0, PERM_R));
+  report("page_map_range.too_many_pages", sys_page_map_range(0, area(40), 0, alias(70), (1UL << 16) + 1, PERM_R));
+  report("page_map_range.unaligned", sys_page_map_range(0, (char *)area(40) + 8, 0, alias(70), 1, PERM_R));
+  report("page_map_range.beyond_user", sys_page_map_range(0, area(40), 0, (void *)(USER_VA_LIMIT - PAGE_SIZE), 2, PERM_R));
+  report("page_map_range.overlapping", sys_page_map_range(0, area(40), 0, area(41), 2, PERM_R));
+  report("page_map_range.no_read", sys_page_map_range(0, area(40), 0, alias(70), 1, PERM_W));
+  report("page_map_range.unknown_mask", sys_page_map_range(0, area(40), 0, alias(70), 1, PERM_R | 64));
+  report("page_map_range.move_in_place", sys_page_map_range(0, area(40), 0, area(40), 1, PERM_R | PAGE_MOVE));
+  report("page_map_range.no_such_domain", sys_page_map_range(0, area(40), 999, alias(70), 1, PERM_R));
+
+  report("page_unmap_range.removed", sys_page_unmap_range(0, alias(40), 8));
+  report("page_unmap_range.again", sys_page_unmap_range(0, alias(40), 8));
+  report("page_unmap_range.zero_pages", sys_page_unmap_range(0, alias(40), 0));
+  report("page_unmap_range.unaligned", sys_page_unmap_range(0, (char *)alias(40) + 8, 1));
+  report("page_unmap_range.no_such_domain", sys_page_unmap_range(999, alias(40), 1));
+  sys_page_unmap_range(0, alias(60), 8);
+  before = pages_held();
+  report("page_unmap_range.last_mappings", sys_page_unmap_range(0, area(40), 8));
+  report("page_unmap_range.frames_freed", before - pages_held());
 }
 
 // The same calls on a stopped child, which this domain has authority over: frames
@@ -159,6 +252,23 @@ in_child(void)
   report("child.page_query_after_destroy", sys_page_query(child, area(0)));
 }
 
+// A region shared into a stopped child in one call, as fork does it.
+static void
+range_in_child(void)
+{
+  long child = sys_domain_create();
+
+  if (child == 0)
+    exit(0);  // never started, so never here
+  sys_page_alloc(0, area(80), 4, RW);
+  report("child.page_map_range", sys_page_map_range(0, area(80), child, area(80), 4, PERM_R | PERM_MARK));
+  report("child.range_rights", sys_page_query(child, area(82)));
+  report("child.page_unmap_range", sys_page_unmap_range(child, area(80), 4));
+  report("child.range_gone", sys_page_query(child, area(82)));
+  report("child.range_stays_here", sys_page_query(0, area(82)));
+  sys_domain_destroy(child);
+}
+
 int
 main(void)
 {
@@ -166,6 +276,8 @@ main(void)
   query();
   map();
   unmap();
+  ranges();
   in_child();
+  range_in_child();
   return 0;
 }

@@ -29,4 +29,10 @@ long child_give_image(long child);
  * Returns 0 or -errno. */
 long child_copy_page(long child, void *va, int perm);
 
+/* A fresh zeroed page (read, write, execute) at a scratch address for the caller to
+ * fill, or NULL; then child_give_scratch moves it to va in child with PERM_* rights
+ * perm (0 or -errno), without copying it. */
+void *child_scratch(void);
+long child_give_scratch(long child, void *va, int perm);
+
 #endif /* LAMINA_CHILD_H */

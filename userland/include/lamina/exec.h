@@ -32,9 +32,9 @@
  * with status 139 (as a fatal fault would: the old image is gone) if one fails, or
  * if it meets EXEC_OP_END. */
 #define EXEC_OP_END 0    /* no more operations */
-#define EXEC_OP_UNMAP 1  /* page_unmap every page of [lo, hi); "nothing mapped" is fine */
-#define EXEC_OP_MOVE 2   /* every page of [lo, hi): map the staged page there with rights
-                          * arg, then unmap the staged page */
+#define EXEC_OP_UNMAP 1  /* page_unmap_range of [lo, hi): one call; holes are fine */
+#define EXEC_OP_MOVE 2   /* page_map_range with PAGE_MOVE of the staged [lo, hi) to
+                          * [lo, hi) with rights arg: one call a segment */
 #define EXEC_OP_STORE 3  /* store the word hi at address lo */
 #define EXEC_OP_CALL 4   /* the kernel call number lo, with a0 = hi, a1 = arg, a2 = 0 */
 

@@ -34,6 +34,9 @@ typedef void fault_handler_fn(struct fault_frame *frame);
  * Returns 0 or -errno. */
 long fault_handler_install(fault_handler_fn *fn);
 
+/* The handler fault_handler_install last installed, or NULL. */
+extern fault_handler_fn *__fault_handler;
+
 /* The entry point the kernel starts on a fault (a0 = sp = the frame); not for calling. */
 void __fault_entry(void);
 

@@ -2,11 +2,12 @@
  * fork.c, wait.c, fd.c).
  *
  * A process is a domain. What the library needs to know about its own process lives
- * in one page at a fixed address above the stack, PROC_INFO_VA, together with the
- * copy-on-write map. These pages are never copy-on-write themselves: the COW fault
- * handler writes them, so fork gives the child its own copies at once (the rest of
- * memory is shared copy-on-write, see fork.c). A child therefore inherits the file
- * server's id, as it inherits everything else in memory.
+ * in one page at a fixed address above the stack, PROC_INFO_VA. That page is never
+ * copy-on-write: the COW fault handler writes it, so fork gives the child its own
+ * copy at once (the rest of memory is shared copy-on-write, see fork.c). A child
+ * therefore inherits the file server's id, as it inherits everything else in memory.
+ * Which pages are copy-on-write is in the page tables themselves: the mapping's
+ * PERM_MARK, which the kernel keeps for the library.
  *
  * Layout above USER_STACK_TOP (after <lamina/fault.h>'s exception stack and
  * <lamina/child.h>'s scratch page):
@@ -14,9 +15,6 @@
  *   0x40005000  COW_SCRATCH_VA  where the COW handler builds a page's private copy
  *   0x40006000  PROC_INFO_VA    struct proc_info (it survives an exec)
  *   0x40007000  FD_SAVE_VA      the descriptor table across an exec (<lamina/exec.h>)
- *   0x40008000  COW_MAP_VA      the copy-on-write map: one bit per page below
- *                               USER_STACK_TOP, COW_MAP_PAGES pages, each mapped
- *                               only once a bit in it is set
  */
 #ifndef LAMINA_PROC_H
 #define LAMINA_PROC_H
@@ -25,11 +23,6 @@
 
 #define COW_SCRATCH_VA (USER_STACK_TOP + 5 * PAGE_SIZE)
 #define PROC_INFO_VA (USER_STACK_TOP + 6 * PAGE_SIZE)
-#define COW_MAP_VA (USER_STACK_TOP + 8 * PAGE_SIZE)
-
-/* Bits in the COW map: one per page of [0, USER_STACK_TOP). */
-#define COW_MAP_BITS (USER_STACK_TOP / PAGE_SIZE)
-#define COW_MAP_PAGES (COW_MAP_BITS / 8 / PAGE_SIZE)
 
 /* Children a process can have forked and not yet waited for. */
 #define PROC_MAX_CHILDREN 64
@@ -49,9 +42,10 @@ struct proc_info {
   long ready;  /* 1 once proc_info() has set the record up */
   long fsd;  /* the file server's domain id, 0 if unknown */
   unsigned long cow_copies;  /* pages copied by copy-on-write faults in this process */
+  unsigned long cow_reclaimed;  /* pages such faults took back whole: nobody else mapped them */
   unsigned long cow_marked;  /* pages this process made copy-on-write at forks */
+  unsigned long stack_pages_added;  /* stack pages below a fork's stack pointer, added when touched */
   unsigned long notify_pending;  /* notification bits received but not yet wanted */
-  unsigned char cow_map_present[COW_MAP_PAGES];  /* which COW map pages are mapped */
   long children[PROC_MAX_CHILDREN];  /* forked and not yet waited for; 0: free */
   struct proc_killed killed[PROC_MAX_CHILDREN];
   char cwd[PROC_CWD_MAX];  /* the current directory (cwd.c); "" means "/" */
@@ -61,6 +55,10 @@ struct proc_info {
 /* This process's record, mapping and initialising it on first use; NULL if the
  * page cannot be mapped. */
 struct proc_info *proc_info(void);
+
+/* Give child (stopped) a process record of its own: a copy of this one without this
+ * process's children, counters and pending notifications. 0 or -errno. */
+long proc_give_record(long child);
 
 /* The file server's domain id (0 if not known), and setting it. */
 long proc_fsd(void);
@@ -78,11 +76,9 @@ int proc_args(int argc, char ***argv);
 /* Pages copied by copy-on-write faults in this process so far. */
 unsigned long cow_copies(void);
 
-/* Whether the page at va is marked copy-on-write. */
-int cow_is_marked(unsigned long va);
-
-/* Mark (on != 0) or clear the page at va in the COW map. 0 or -errno. */
-long cow_mark(unsigned long va, int on);
+/* The first address past the heap's pages (userland/lib/malloc.c): the end of the
+ * program image and heap, where fork and exec find it. */
+unsigned long heap_top(void);
 
 /* Wait until a notification with one of bits arrives; returns those of bits that came
  * (bits not asked for are kept for a later call). */

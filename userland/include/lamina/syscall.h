@@ -42,6 +42,20 @@ long sys_page_unmap(long dom, void *va);
 /* The PERM_* bits of the page at va in dom, plus PAGE_OWNED and PAGE_SHARED; or -errno. */
 long sys_page_query(long dom, void *va);
 
+/* Map every page src_dom maps in npages pages from src_va at the same offset from
+ * dst_va in dst_dom, its rights ANDed with mask's PERM_R/W/X and marked if mask has
+ * PERM_MARK (src and dst the same range: narrowed in place; with PAGE_MOVE, each
+ * source mapping is removed). Holes are skipped. The pages mapped, or -errno. */
+long sys_page_map_range(long src_dom, void *src_va, long dst_dom, void *dst_va, unsigned long npages, int mask);
+
+/* One byte per page of npages pages from va in dom into buf: 0 if nothing is mapped,
+ * else its PERM_* bits with QUERY_OWNED and QUERY_SHARED. The pages mapped, or -errno. */
+long sys_page_query_range(long dom, void *va, unsigned long npages, unsigned char *buf);
+
+/* Remove every mapping in npages pages from va in dom (holes are no error). The
+ * pages unmapped, or -errno. */
+long sys_page_unmap_range(long dom, void *va, unsigned long npages);
+
 /* Create a child domain (exofork). Returns its id in the caller, 0 in the child, or -errno. */
 long sys_domain_create(void);
 
