@@ -114,7 +114,7 @@ class FrameTable:
         if not mappers:
             del self._mappers[i]
             self.free(pa)
-        elif not any(d == self._owner[i] for d, _ in mappers):
+        elif domain == self._owner[i] and not any(d == domain for d, _ in mappers):
             heirs = [d for d, _ in mappers if d != KERNEL]
             if heirs:  # with only DMA holds left, the owner stays charged until they end
                 self.transfer(pa, heirs[0])

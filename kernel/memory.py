@@ -44,8 +44,8 @@ def unmap_page(k: Kernel, d: Domain, va: int) -> bool:
 def release_space(k: Kernel, d: Domain) -> None:
     """Unmap everything d maps and free its page tables. The entries are left as they
     are: the tables go, and the space is never walked again."""
-    for m in list(d.space.mappings()):
-        k.frames.remove_mapper(m.pa, d.id, m.va)
+    for va, e in list(d.space.leaf_entries()):
+        k.frames.remove_mapper(pte_frame(e), d.id, va)
     d.space.release_tables()
     k.board.cpu.flush_tlb()
 
@@ -136,7 +136,8 @@ def sys_page_map_range(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom:
     dst.space.set_entries(dst_va, [e or old for e, old in zip(narrowed_entries(sources, mask), olds)])
     if not in_place:
         share_frames(k, src, dst, src_va, dst_va, sources, olds, mask & PAGE_MOVE)
-    k.board.cpu.flush_tlb()
+    if dst is d or (src is d and mask & PAGE_MOVE):
+        k.board.cpu.flush_tlb()  # only the caller's translations can be cached: the hart's TLB is flushed at every switch of address space
     return npages - sources.count(0)
 
 
@@ -172,7 +173,8 @@ def sys_page_unmap_range(k: Kernel, d: Domain, dom: int, va: int, npages: int) -
     for i, e in enumerate(olds):
         if e:
             k.frames.remove_mapper(pte_frame(e), target.id, va + i * PAGE_SIZE)
-    k.board.cpu.flush_tlb()
+    if target is d:
+        k.board.cpu.flush_tlb()
     check_revocation(k, target)
     return npages - olds.count(0)
 

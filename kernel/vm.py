@@ -230,12 +230,29 @@ class AddressSpace:
             npages -= n
 
     def mappings(self) -> Iterator[Mapping]:
-        """Every user mapping, in address order (none once released). Tables are made
-        only through _slot, which remembers every leaf table, so only those are read."""
+        """Every user mapping, in address order (none once released)."""
+        for va, pte in self.leaf_entries():
+            yield Mapping(va, pte_frame(pte), pte_perm(pte))
+
+    def leaf_entries(self) -> Iterator[tuple[int, int]]:
+        """(va, raw entry) of every user mapping, in address order. Tables are made only
+        through _slot, which remembers every leaf table, so only those are read."""
         for region in sorted(self._leaf_tables):
-            base, ptes = region << LEAF_REGION_SHIFT, self.ram.read_u64s(self._leaf_tables[region], 1 << SV39_VPN_BITS)
+            first, ptes = self._occupied(self._leaf_tables[region])
+            base = (region << LEAF_REGION_SHIFT) + first * PAGE_SIZE
             for i in compress(range(len(ptes)), ptes):  # the non-zero entries only
-                yield Mapping(base + i * PAGE_SIZE, pte_frame(ptes[i]), pte_perm(ptes[i]))
+                yield base + i * PAGE_SIZE, ptes[i]
+
+    def _occupied(self, table: int) -> tuple[int, tuple[int, ...]]:
+        """The index of the first non-zero entry of a table, and the entries from it to
+        the last non-zero one. Mappings come in runs, and finding the run's ends in the
+        table as one big integer costs far less than looking at 512 entries one by one."""
+        raw = self.ram.read(table, PAGE_SIZE)
+        bits = int.from_bytes(raw, "little")
+        if not bits:
+            return 0, ()
+        first, end = ((bits & -bits).bit_length() - 1) // 64, (bits.bit_length() + 63) // 64
+        return first, struct.unpack_from(f"<{end - first}Q", raw, 8 * first)
 
     def describe(self) -> list[str]:
         """The page table as xv6's vmprint prints it: a line for the root, then one per

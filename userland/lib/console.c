@@ -45,6 +45,8 @@ console_flush(void)
   unsigned long done = 0;
   long n;
 
+  if (buffered == 0)
+    return 0;  // and no store: after a fork, this page may be copy-on-write
   while (done < buffered) {
     n = write_out(buffer + done, buffered - done);
     if (n <= 0) {
