@@ -202,6 +202,21 @@ def tracing_cost(pairs: int) -> Figure:
                   untraced_ms=paired.measured * 1e3, traced_ms=paired.baseline * 1e3)
 
 
+def guest_work(config: SystemConfig, **kw) -> tuple[int, int]:
+    """Guest instructions and kernel crossings of one run, summed over its domains:
+    exact and deterministic, so the figures' savings show in counts, not only in time."""
+    from lamina.system import run_config
+
+    options = quiet_options(**kw)
+    domains = run_config(config, options).kernel.domains.values()
+    return sum(d.stats.instructions for d in domains), sum(d.stats.crossings for d in domains)
+
+
+def work_per_unit(more: tuple[int, int], less: tuple[int, int], units: int) -> dict[str, float]:
+    """Instructions and crossings per unit of work, by difference of two runs' guest_work."""
+    return {"instructions": (more[0] - less[0]) / units, "crossings": (more[1] - less[1]) / units}
+
+
 def fork_sampler(pages: int, forks: int = 100) -> Sampler:
     """Seconds per fork + exit + wait of a process with `pages` heap pages mapped."""
     return difference_per_unit([["forkexit", str(forks), str(pages), "4000"]],
@@ -213,8 +228,30 @@ def fork_wait(pairs: int) -> list[Figure]:
     space: 256 mapped heap pages against 16 (copy-on-write: pages, not bytes)."""
     small = paired_ratio(fork_sampler(16), null_call_sampler(), pairs)
     growth = paired_ratio(fork_sampler(256), fork_sampler(16), pairs)
-    return [figure("fork + exit + wait / null call", small, "", fork_us=small.measured * 1e6),
+    work = work_per_unit(guest_work(config_for_programs([["forkexit", "100", "16", "4000"]])),
+                         guest_work(config_for_programs([["forkexit", "0", "16", "4000"]])), 100)
+    return [figure("fork + exit + wait / null call", small, "<= 500", fork_us=small.measured * 1e6, **work),
             figure("fork with 256 heap pages / with 16", growth, "", fork_256_us=growth.measured * 1e6)]
+
+
+def boot_one(pairs: int) -> Figure:
+    """Booting one small program in-process (the build found up to date, the board made,
+    the program loaded) and running it to its end, over the null call: what every test
+    and every `lamina run` pays before its own work."""
+    config = config_for_programs([["hello"]])
+    boot = paired_ratio(lambda: run_seconds_with_boot(config), null_call_sampler(), pairs)
+    instructions, crossings = guest_work(config)
+    return figure("boot one small program in-process / null call", boot, "<= 10000",
+                  boot_ms=boot.measured * 1e3, instructions=instructions, crossings=crossings)
+
+
+def run_seconds_with_boot(config: SystemConfig) -> float:
+    """Seconds of boot_config and the run together (run_seconds leaves the boot out)."""
+    def boot_and_run() -> None:
+        result = boot_config(config, quiet_options())
+        result.kernel.run()
+        result.kernel.shutdown()
+    return timed(boot_and_run)
 
 
 def shell_sessions(pairs: int, runs: int = 20) -> list[Figure]:
@@ -242,9 +279,15 @@ def shell_sessions(pairs: int, runs: int = 20) -> list[Figure]:
         boot = paired_ratio(lambda: session(""), null_call_sampler(), pairs, warmup=0)
         per_exec = lambda: (session("true\n" * runs) - session("")) / runs  # noqa: E731
         exec_ = paired_ratio(per_exec, null_call_sampler(), pairs, warmup=0)
+
+        def work(script: str) -> tuple[int, int]:
+            image = Path(tmp) / "disk.img"
+            shutil.copyfile(built.disk, image)
+            return guest_work(shell_system(quiet_options(disk=image)), disk=image, console_input=script.encode())
+        per_exec_work = work_per_unit(work("true\n" * runs), work(""), runs)
     return [figure("boot to the shell prompt (and shut down) / null call", boot, "", boot_ms=boot.measured * 1e3),
-            figure("exec of a small program from the shell / null call", exec_, "",
-                   fork_exec_wait_us=exec_.measured * 1e6)]
+            figure("exec of a small program from the shell / null call", exec_, "<= 3000",
+                   fork_exec_wait_us=exec_.measured * 1e6, **per_exec_work)]
 
 
 def quantum_sampler(domains: int, quantum: int) -> Sampler:
@@ -270,6 +313,7 @@ BENCHMARKS: list[tuple[str, Callable[[int], Figure | list[Figure]]]] = [
     ("ipc", ipc_round_trip),
     ("fileread", file_read),
     ("fork", fork_wait),
+    ("boot", boot_one),
     ("shell", shell_sessions),
     ("tracing", tracing_cost),
     ("scaling", scaling),

@@ -13,6 +13,7 @@ middle half of them says how far to trust it.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from dataclasses import dataclass
@@ -22,10 +23,18 @@ Sampler = Callable[[], float]  # one measurement, in seconds (or seconds per uni
 
 
 def timed(fn: Callable[[], object]) -> float:
-    """Wall-clock seconds of one call of fn()."""
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    """Wall-clock seconds of one call of fn(), with Python's cyclic garbage collector
+    run before and kept off during, as timeit does: every board a benchmark boots
+    leaves cycles behind, and a collection landing inside one sample or another made
+    the same figure vary by a factor of three."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)

@@ -81,13 +81,26 @@ class ElfImage:
 
 
 def read_elf(path: Path | str, name: str | None = None) -> ElfImage:
-    """Read and check the RV64 executable at path."""
+    """Read and check the RV64 executable at path. A file read before, unchanged since
+    (same size and modification time), is not parsed again: every boot in a process
+    (a test suite's, a benchmark's) loads the same few programs. Images are never
+    changed once made, so sharing them is safe."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise ElfError(f"{path}: cannot read: {err.strerror}") from None
+    return _read_elf_file(path, name or path.name, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_elf_file(path: Path, name: str, size: int, mtime_ns: int) -> ElfImage:
+    """read_elf's work, for one version of the file (size and mtime_ns are its key)."""
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise ElfError(f"{path}: cannot read: {err.strerror}") from None
-    return parse_elf(raw, name or path.name, path)
+    return parse_elf(raw, name, path)
 
 
 def parse_elf(raw: bytes, name: str, path: Path | None = None) -> ElfImage:

@@ -181,11 +181,20 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                     ("uint64_t", "tval"), ("uint64_t", "pad")],
     "domain_info": [("uint64_t", f) for f in (
         "id", "parent", "state", "exit_status", "instructions", "crossings",
-        "syscalls", "faults", "pages", "page_quota", "share")] + [("char", f"name[{DOMAIN_NAME_MAX + 1}]")],
+        "syscalls", "faults", "pages", "page_quota", "share", "children")] + [("char", f"name[{DOMAIN_NAME_MAX + 1}]")],
     # BEGIN LAB syscall:
     "sysinfo": [("uint64_t", "free_frames"), ("uint64_t", "domains")],
     # END LAB syscall
 }
+
+
+
+def struct_format(name: str) -> str:
+    """The struct module's format of STRUCTS[name], little-endian: how the kernel packs it."""
+    codes = {"uint64_t": "Q", "int64_t": "q", "char": "s"}
+    parts = [(decl.split("[")[1].rstrip("]") if "[" in decl else "") + codes[c_type] for c_type, decl in STRUCTS[name]]
+    return "<" + "".join(parts)
+
 
 MAX_ARGS = 32  # most argv entries the kernel copies into a new domain
 MAX_ARG_BYTES = 4096  # most bytes of argv strings (with their NULs)

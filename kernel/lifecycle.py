@@ -12,7 +12,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0
-from kernel.abi import DOMAIN_NAME_MAX, INSN_ALIGN, DomState, Errno, Sys
+from kernel.abi import DOMAIN_NAME_MAX, INSN_ALIGN, DomState, Errno, Sys, struct_format
 from kernel.sched import MAX_SHARE
 
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from kernel.domain import Domain
     from kernel.kernel import Kernel
 
-USER_REGS = struct.Struct("<33Q")
-DOMAIN_INFO = struct.Struct(f"<11Q{DOMAIN_NAME_MAX + 1}s")
+USER_REGS = struct.Struct(struct_format("user_regs"))
+DOMAIN_INFO = struct.Struct(struct_format("domain_info"))
 
 
 def sys_domain_create(k: Kernel, d: Domain) -> int:
@@ -93,7 +93,7 @@ def sys_domain_info(k: Kernel, d: Domain, dom: int, info: int) -> int:
     data = DOMAIN_INFO.pack(
         target.id, target.parent.id if target.parent else 0, int(target.state), status,
         s.instructions, s.crossings, s.syscalls, s.faults, target.subtree_pages,
-        target.page_quota, target.share, target.name.encode()[:DOMAIN_NAME_MAX],
+        target.page_quota, target.share, len(target.children), target.name.encode()[:DOMAIN_NAME_MAX],
     )
     if not d.space.copy_out(info, data):
         return -Errno.EFAULT

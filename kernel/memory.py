@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from emulator.riscv import PAGE_SIZE, pte_frame
 from kernel.abi import (CAUSE_REVOKE, PAGE_MOVE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, USER_VA_LIMIT,
                         DomState, Errno, Perm, Sys)
-from kernel.frames import FrameKind, OutOfFrames
-from kernel.vm import MARK, PERMS, RWX, is_user_page, narrowed_entries, pte_perm, valid_perm, within
+from kernel.frames import FrameKind
+from kernel.vm import MARK, PERMS, RWX, is_user_page, leaf_entry, narrowed_entries, pte_perm, valid_perm, within
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -60,22 +60,16 @@ def sys_page_alloc(k: Kernel, d: Domain, dom: int, va: int, npages: int, perm: i
     target = k.resolve(d, dom)
     if isinstance(target, Errno):
         return -target
-    if not is_user_page(va) or not 1 <= npages <= MAX_PAGES_PER_CALL or not valid_perm(perm):
+    if not user_range(va, npages) or not valid_perm(perm):
         return -Errno.EINVAL
-    if va + npages * PAGE_SIZE > USER_VA_LIMIT:
-        return -Errno.EINVAL
-    pages = [va + i * PAGE_SIZE for i in range(npages)]
-    if any(target.space.lookup(p) is not None for p in pages):
+    if any(target.space.entries(va, npages)):
         return -Errno.EEXIST
     if not k.can_charge(target, npages + tables_bound(npages)):
         return -Errno.ENOMEM
-    try:
-        for p in pages:
-            map_frame(k, target, p, k.frames.alloc(target.id, FrameKind.PAGE), Perm(perm))
-    except OutOfFrames:  # cannot happen after can_charge; kept so a bug cannot leak frames
-        for p in pages:
-            unmap_page(k, target, p)
-        return -Errno.ENOMEM
+    frames = [k.frames.alloc(target.id, FrameKind.PAGE) for _ in range(npages)]  # can_charge: enough are free
+    target.space.set_entries(va, [leaf_entry(pa, PERMS[perm]) for pa in frames])
+    for i, pa in enumerate(frames):
+        k.frames.add_mapper(pa, target.id, va + i * PAGE_SIZE)
     return 0
 
 

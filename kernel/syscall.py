@@ -13,7 +13,7 @@ import struct
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from kernel import bindings, devices, ipc, lifecycle, memory, net, notify, upcall
-from kernel.abi import Errno, Sys
+from kernel.abi import Errno, Sys, struct_format
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -39,7 +39,7 @@ def sys_getid(k: Kernel, d: Domain) -> int:
 
 
 # BEGIN LAB syscall:
-SYSINFO = struct.Struct("<2Q")  # struct sysinfo: free_frames, domains
+SYSINFO = struct.Struct(struct_format("sysinfo"))
 
 
 def sys_sysinfo(k: Kernel, d: Domain, info: int) -> int:

@@ -14,14 +14,13 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0, SP
-from kernel.abi import INSN_ALIGN, STRUCTS, USER_VA_LIMIT, XSTACK_SIZE, Errno, Sys
+from kernel.abi import INSN_ALIGN, USER_VA_LIMIT, XSTACK_SIZE, Errno, Sys, struct_format
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
     from kernel.kernel import Kernel
 
-FRAME_WORDS = 32 + len(STRUCTS["fault_frame"]) - 1  # x[32] counts as 32 words
-FRAME = struct.Struct(f"<{FRAME_WORDS}Q")
+FRAME = struct.Struct(struct_format("fault_frame"))
 PC_WORD = 32
 
 

@@ -61,6 +61,11 @@ def pte_perm(pte: int) -> Perm:
     return PERMS[(pte >> RWX_SHIFT) & RWX | (pte >> MARK_SHIFT) & MARK]
 
 
+def leaf_entry(pa: int, perm: Perm) -> int:
+    """The leaf entry that maps frame pa with permissions perm."""
+    return make_pte(pa, pte_flags(perm))
+
+
 def narrowed_entries(entries: list[int], mask: int) -> list[int]:
     """Leaf entries (0: none) with their rights ANDed with mask's and mask's mark added."""
     clear, add = (~mask & RWX) << RWX_SHIFT, (mask & MARK) << MARK_SHIFT
@@ -164,7 +169,7 @@ class AddressSpace:
         assert slot is not None
         if self.ram.read_u64(slot) & PTE_V:
             return False
-        self.ram.write_u64(slot, make_pte(pa, pte_flags(perm)))
+        self.ram.write_u64(slot, leaf_entry(pa, perm))
         self.pages_mapped += 1
         return True
         # END LAB pgtbl
@@ -210,7 +215,8 @@ class AddressSpace:
 
     def set_entries(self, va: int, entries: list[int]) -> None:
         """Replace the leaf entries of the pages from va (0: nothing mapped there) with
-        entries read by entries(), perhaps narrowed by narrowed_entries()."""
+        entries read by entries() (perhaps narrowed by narrowed_entries()) or made by
+        leaf_entry()."""
         for start, n in self._runs(va, len(entries)):
             first = (start - va) >> PAGE_SHIFT
             part = entries[first:first + n]

@@ -84,9 +84,12 @@ class ContentHashes:
         return digest
 
 
-def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: ContentHashes, root: Path) -> bool:
+def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: ContentHashes, root: Path,
+                  watched: list[Path] | None = None) -> bool:
     """True if output exists and, by its stamp, was made by this command from inputs
-    that have not changed since."""
+    that have not changed since. Every file the answer rests on is added to watched."""
+    if watched is not None:
+        watched += [output, stamp]
     if not output.exists() or not stamp.exists():
         return False
     try:
@@ -96,6 +99,8 @@ def is_up_to_date(output: Path, stamp: Path, command: list[str], hashes: Content
     if recorded.get("command") != command_digest(command, root) or recorded.get("output") != output_facts(output):
         return False
     inputs: dict[str, str | None] = recorded.get("inputs", {})
+    if watched is not None:
+        watched += [root / path for path in inputs]
     return all(hashes.of(root / path) == digest for path, digest in inputs.items())
 
 

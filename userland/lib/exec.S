@@ -1,9 +1,9 @@
 /* exec.S: the exec trampoline (see <lamina/exec.h>): the last steps of execv, run
- * from a copy in the exec page once the old image may no longer be used.
+ * from its second mapping at EXEC_CODE_VA once the old image may no longer be used.
  *
- * It is position-independent (only pc-relative branches, no data of its own) so the
- * copy runs wherever it lands, and it keeps everything in registers: no stack, no
- * global pointer, no loads or stores outside the exec page, except EXEC_OP_STORE's.
+ * It is position-independent (only pc-relative branches, no data of its own) so it
+ * runs at either address, and it keeps everything in registers: no stack, no
+ * global pointer, no loads or stores outside the plan page, except EXEC_OP_STORE's.
  * Errors of the kernel calls are fatal: the old image is partly gone by then.
  *
  *   a0 = the operations (struct exec_op: kind, lo, hi, arg)

@@ -3,9 +3,10 @@
 //
 // image.c builds the new program in the staging area; nothing of the running one has
 // changed when that fails, so every error returns with the old image intact. Then
-// execv writes the plan for the rest into the exec page (<lamina/exec.h>) and jumps
-// to the trampoline there, which unmaps the old image, moves the staged pages into
-// place and starts the new program with fault_return: the point of no return.
+// execv writes the plan for the rest into the plan page (<lamina/exec.h>) and jumps
+// to the trampoline, its text mapped a second time above the stack, which unmaps the
+// old image, moves the staged pages into place and starts the new program with
+// fault_return: the point of no return.
 //
 // What survives, as POSIX has it: the pid and parent (the domain is the same), the
 // children and file server (the process record, above the stack), the bindings
@@ -24,43 +25,44 @@
 
 extern char _end[];  // end of bss, defined by userland/user.ld
 
-_Static_assert(sizeof(struct exec_page) <= PAGE_SIZE, "the exec page is one page");
+_Static_assert(sizeof(struct exec_plan) <= PAGE_SIZE, "the plan is one page");
 
 // The most operations plan_ops writes: six, one per segment, three more.
 #define PLAN_MAX_OPS (6 + IMAGE_MAX_SEGMENTS + 3)
-_Static_assert(PLAN_MAX_OPS < EXEC_MAX_OPS, "the plan fits the exec page, with EXEC_OP_END");
+_Static_assert(PLAN_MAX_OPS < EXEC_MAX_OPS, "the plan fits its page, with EXEC_OP_END");
 
 // Append operation (kind, lo, hi, arg) to pg's list, after the *n already there,
 // and end the list after it.
 static void
-add_op(struct exec_page *pg, int *n, unsigned long kind, unsigned long lo, unsigned long hi, unsigned long arg)
+add_op(struct exec_plan *pg, int *n, unsigned long kind, unsigned long lo, unsigned long hi, unsigned long arg)
 {
   pg->ops[*n] = (struct exec_op){kind, lo, hi, arg};
   (*n)++;
   pg->ops[*n].kind = EXEC_OP_END;
 }
 
-// The exec page, mapped (read, write and execute) if it is not yet, with a fresh
-// copy of the trampoline. NULL if it cannot be mapped.
-static struct exec_page *
-exec_page(void)
+// The trampoline as mapped at EXEC_CODE_VA (the text pages holding it, mapped there
+// again) and the plan page, mapped if it is not yet; NULL if either cannot be.
+static struct exec_plan *
+exec_pages(void (**trampoline)(struct exec_op *))
 {
-  struct exec_page *pg = (struct exec_page *)EXEC_PAGE_VA;
-  unsigned long size = (unsigned long)(exec_trampoline_end - (char *)exec_trampoline);
+  unsigned long code = (unsigned long)exec_trampoline, first = code & ~(unsigned long)(PAGE_SIZE - 1);
+  struct exec_plan *pg = (struct exec_plan *)EXEC_PLAN_VA;
 
-  if (sys_page_query(0, pg) == -ENOENT && sys_page_alloc(0, pg, 1, PERM_R | PERM_W | PERM_X) < 0)
-    return NULL;
-  if (size > sizeof pg->code)
+  if ((unsigned long)exec_trampoline_end - first > EXEC_CODE_PAGES * PAGE_SIZE)
     return NULL;  // cannot happen with exec.S as it is
-  memcpy(pg->code, (void *)exec_trampoline, size);
-  __asm__ volatile("fence.i" ::: "memory");  // the copy is code now
+  if (sys_page_map_range(0, (void *)first, 0, (void *)EXEC_CODE_VA, EXEC_CODE_PAGES, PERM_R | PERM_X) < 1)
+    return NULL;
+  if (sys_page_query(0, pg) == -ENOENT && sys_page_alloc(0, pg, 1, PERM_R | PERM_W) < 0)
+    return NULL;
+  *trampoline = (void (*)(struct exec_op *))(EXEC_CODE_VA + (code - first));
   return pg;
 }
 
 // The registers the new program starts with, as the boot loader sets them: pc =
 // the entry point, sp = a1 = the argv array, a0 = argc, all others 0.
 static void
-plan_entry(struct exec_page *pg, const struct image *im)
+plan_entry(struct exec_plan *pg, const struct image *im)
 {
   memset(&pg->entry, 0, sizeof pg->entry);
   pg->entry.x[2] = im->sp;
@@ -74,7 +76,7 @@ plan_entry(struct exec_page *pg, const struct image *im)
 // pages in, give the process the new program's name (the kernel checks the text
 // before it describes pcs with that program's symbols), and start it.
 static void
-plan_ops(struct exec_page *pg, const struct image *im, struct proc_info *p)
+plan_ops(struct exec_plan *pg, const struct image *im, struct proc_info *p)
 {
   int n = 0;
 
@@ -98,7 +100,8 @@ long
 execv(const char *path, char *const argv[])
 {
   struct proc_info *p = proc_info();
-  struct exec_page *pg;
+  struct exec_plan *pg;
+  void (*trampoline)(struct exec_op *);
   struct image im;
   long err;
 
@@ -107,7 +110,7 @@ execv(const char *path, char *const argv[])
   err = image_load(path, argv, &im);
   if (err < 0)
     return err;
-  pg = exec_page();
+  pg = exec_pages(&trampoline);
   if (pg == NULL)
     err = -ENOMEM;
   if (err == 0) {
@@ -120,6 +123,6 @@ execv(const char *path, char *const argv[])
   }
   plan_ops(pg, &im, p);
   plan_entry(pg, &im);
-  ((void (*)(struct exec_op *))pg->code)(pg->ops);
+  trampoline(pg->ops);
   return -EFAULT;  // not reached: the trampoline never returns
 }

@@ -95,6 +95,28 @@ fs_read(long server, long fd, void *buf, size_t n)
   return (long)done;
 }
 
+// Read from fd at offset, a page per request, leaving its offset alone; see <lamina/fs.h>.
+long
+fs_pread(long server, long fd, void *buf, size_t n, unsigned long offset)
+{
+  size_t done = 0;
+
+  while (done < n) {
+    size_t chunk = n - done < FS_IO_MAX ? n - done : FS_IO_MAX;
+    long got = call(server, FS_PREAD, (unsigned long)fd, chunk, offset + done, 1);
+
+    if (got < 0)
+      return done > 0 ? (long)done : got;
+    if ((size_t)got > chunk)
+      return -EIO;  // a server that says so is broken: do not copy past the page
+    memcpy((char *)buf + done, page, (size_t)got);
+    done += (size_t)got;
+    if ((size_t)got < chunk)
+      break;  // the end of the file
+  }
+  return (long)done;
+}
+
 // Write to fd, a page per request; see <lamina/fs.h>.
 long
 fs_write(long server, long fd, const void *buf, size_t n)

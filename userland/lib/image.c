@@ -127,11 +127,8 @@ image_open(const char *path, struct image *im)
 static long
 image_read(const struct image *im, unsigned long off, void *buf, size_t n)
 {
-  long got = fs_seek(im->server, im->fd, (long)off, FS_SEEK_SET);
+  long got = fs_pread(im->server, im->fd, buf, n, off);
 
-  if (got < 0)
-    return got;
-  got = fs_read(im->server, im->fd, buf, n);
   if (got < 0)
     return got;
   return (size_t)got == n ? 0 : -ENOEXEC;
@@ -189,17 +186,25 @@ check_layout(const struct image *im)
   return entry_ok && im->entry % 4 == 0 ? 0 : -ENOEXEC;
 }
 
-// Read and check the ELF header and program headers into im. 0 or -errno.
+// Read and check the ELF header and program headers into im. 0 or -errno. The
+// program headers usually follow the ELF header, so one read of the file's start
+// brings both (one request to the file server, not two).
 static long
 image_headers(struct image *im)
 {
+  unsigned char start[sizeof(struct elf_ehdr) + MAX_PHDRS * sizeof(struct elf_phdr)];
+  unsigned long got = im->size < sizeof start ? im->size : sizeof start;
   struct elf_ehdr h;
   struct elf_phdr ph[MAX_PHDRS];
-  long err = image_read(im, 0, &h, sizeof h);
+  long err = got < sizeof h ? -ENOEXEC : image_read(im, 0, start, got);
 
-  if (err == 0)
+  if (err == 0) {
+    memcpy(&h, start, sizeof h);
     err = check_header(&h, im->size);
-  if (err == 0)
+  }
+  if (err == 0 && h.phoff + h.phnum * sizeof ph[0] <= got)
+    memcpy(ph, start + h.phoff, h.phnum * sizeof ph[0]);
+  else if (err == 0)
     err = image_read(im, h.phoff, ph, h.phnum * sizeof ph[0]);
   if (err < 0)
     return err;

@@ -13,7 +13,9 @@ typedef unsigned long __attribute__((may_alias)) word_t;
 
 // Copy n bytes from src to dst; the areas must not overlap. Returns dst.
 // When dst and src are equally aligned, the bulk moves a word at a time: an eighth of
-// the loads and stores, which matters for a file server copying pages.
+// the loads and stores, which matters for a file server copying pages; and eight words
+// an iteration, so a page costs about 1,300 instructions instead of 3,100 (the loop's
+// own counting and branching is most of a one-word loop).
 void *
 memcpy(void *dst, const void *src, size_t n)
 {
@@ -23,6 +25,12 @@ memcpy(void *dst, const void *src, size_t n)
   if ((((unsigned long)d ^ (unsigned long)s) & 7) == 0) {
     for (; n > 0 && ((unsigned long)d & 7); n--)
       *d++ = *s++;
+    for (; n >= 64; n -= 64, d += 64, s += 64) {
+      word_t *wd = (word_t *)d;
+      const word_t *ws = (const word_t *)s;
+      wd[0] = ws[0], wd[1] = ws[1], wd[2] = ws[2], wd[3] = ws[3];
+      wd[4] = ws[4], wd[5] = ws[5], wd[6] = ws[6], wd[7] = ws[7];
+    }
     for (; n >= 8; n -= 8, d += 8, s += 8)
       *(word_t *)d = *(const word_t *)s;
   }

@@ -83,6 +83,20 @@ try_reap(struct proc_info *p, long pid, int *status)
   return 1;
 }
 
+// Whether this process may have children its table does not know: orphans of its
+// children, which the kernel gives it when their parent ends. The kernel counts every
+// child not yet destroyed; the table holds those this process made.
+static int
+adopted_children(const struct proc_info *p)
+{
+  struct domain_info me;
+  unsigned long known = 0;
+
+  for (int i = 0; i < PROC_MAX_CHILDREN; i++)
+    known += p->children[i] != 0;
+  return sys_domain_info(0, &me) < 0 || me.children > known;
+}
+
 // Reap any one child that has ended: its pid; 0 if children remain but none has
 // ended; -ECHILD if there are none. Looks at the table, then at adopted children.
 static long
@@ -106,6 +120,8 @@ reap_any(struct proc_info *p, int *status)
       return pid;
     alive |= (r == 0);
   }
+  if (!adopted_children(p))
+    return alive ? 0 : -ECHILD;
   for (pid = me + 1; gap < SCAN_GAP; pid++) {
     struct domain_info di;
     if (sys_domain_info(pid, &di) < 0) {

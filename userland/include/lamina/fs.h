@@ -25,6 +25,10 @@ long fs_close(long server, long fd);
  * end of the file (0 at the end). */
 long fs_read(long server, long fd, void *buf, size_t n);
 
+/* Read up to n bytes at offset of the file into buf, leaving fd's offset where it
+ * is (POSIX pread). Returns the count, as fs_read. */
+long fs_pread(long server, long fd, void *buf, size_t n, unsigned long offset);
+
 /* Write n bytes of buf at fd's offset (at the end, for FS_O_APPEND). Returns n, or
  * less if the disk filled up. */
 long fs_write(long server, long fd, const void *buf, size_t n);

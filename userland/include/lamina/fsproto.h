@@ -21,6 +21,7 @@
  *   FS_OPEN       FS_O_*      perm                path                       descriptor
  *   FS_CLOSE      fd                                                         0
  *   FS_READ       fd          count                              data        bytes read (0: end)
+ *   FS_PREAD      fd          count      offset                  data        bytes read at offset
  *   FS_WRITE      fd          count               data                       bytes written
  *   FS_SEEK       fd          offset     whence                              new offset
  *   FS_FSTAT      fd                                             fs_stat     0
@@ -65,6 +66,7 @@
 #define FS_SYNC 16
 #define FS_STATFS 17
 #define FS_SHUTDOWN 18
+#define FS_PREAD 19  /* read at an offset, leaving the descriptor's own alone (POSIX pread) */
 
 /* Where the paths of a request sit in the page, and how long they may be: each must
  * end with a NUL within its first FS_PATH_MAX + 1 bytes. */
@@ -72,7 +74,7 @@
 #define FS_PAGE_PATH2 2048
 #define FS_PATH_MAX 1023  /* bytes before the NUL */
 
-/* The most bytes one FS_READ or FS_WRITE moves: one page. */
+/* The most bytes one FS_READ, FS_PREAD or FS_WRITE moves: one page. */
 #define FS_IO_MAX PAGE_SIZE
 
 /* Descriptors each client may have open at once. */
