@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kernel.abi import CONSOLE_WRITE_MAX, Device, Errno, Notify, Sys
+from kernel.abi import CONSOLE_WRITE_MAX, Device, Errno, Notify
+from kernel.errors import require
 from kernel.notify import notify
 
 if TYPE_CHECKING:
@@ -57,16 +58,12 @@ def holds(d: Domain, wanted: Binding) -> bool:
 def sys_bind_grant(k: Kernel, d: Domain, dom: int, device: int, lo: int, hi: int) -> int:
     """bind_grant(dom, device, lo, hi): give dom part of a binding the caller holds."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
     try:
         wanted = Binding(Device(device), lo, hi)
     except ValueError:
         return -Errno.EINVAL
-    if not well_formed(wanted):
-        return -Errno.EINVAL
-    if not holds(d, wanted):
-        return -Errno.EPERM
+    require(well_formed(wanted), Errno.EINVAL)
+    require(holds(d, wanted), Errno.EPERM)
     if not holds(target, wanted):
         target.bindings.append(wanted)
     return 0
@@ -77,13 +74,10 @@ CONSOLE = Binding(Device.CONSOLE)
 
 def sys_console_write(k: Kernel, d: Domain, buf: int, length: int) -> int:
     """console_write(buf, len): send len bytes at buf to the console; returns len."""
-    if not holds(d, CONSOLE):
-        return -Errno.EPERM
-    if length > CONSOLE_WRITE_MAX:
-        return -Errno.EINVAL
+    require(holds(d, CONSOLE), Errno.EPERM)
+    require(length <= CONSOLE_WRITE_MAX, Errno.EINVAL)
     data = d.space.copy_in(buf, length)
-    if data is None:
-        return -Errno.EFAULT
+    require(data is not None, Errno.EFAULT)
     k.board.console.write(data)
     return length
 
@@ -91,12 +85,9 @@ def sys_console_write(k: Kernel, d: Domain, buf: int, length: int) -> int:
 def sys_console_read(k: Kernel, d: Domain, buf: int, length: int) -> int:
     """console_read(buf, len): queued input bytes; 0 at end of input; -EAGAIN if none yet
     (a Notify.CONSOLE notification follows when input arrives)."""
-    if not holds(d, CONSOLE):
-        return -Errno.EPERM
-    if length == 0 or length > CONSOLE_WRITE_MAX:
-        return -Errno.EINVAL
-    if not d.space.user_range_ok(buf, length, 2):
-        return -Errno.EFAULT
+    require(holds(d, CONSOLE), Errno.EPERM)
+    require(0 < length <= CONSOLE_WRITE_MAX, Errno.EINVAL)
+    require(d.space.user_range_ok(buf, length, 2), Errno.EFAULT)
     console = k.board.console
     if console.input_ready == 0:
         if console.input_closed:
@@ -115,10 +106,3 @@ def console_input_arrived(k: Kernel) -> None:
         if reader is not None and reader.alive:
             notify(k, reader, Notify.CONSOLE)
     k.console_readers.clear()
-
-
-SYSCALLS = {
-    Sys.BIND_GRANT: sys_bind_grant,
-    Sys.CONSOLE_WRITE: sys_console_write,
-    Sys.CONSOLE_READ: sys_console_read,
-}

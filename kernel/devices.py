@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from emulator.disk import LATENCY, PER_SECTOR
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, TIMER_MAX, Device, DiskOp, Errno, Notify, Perm, Sys
+from kernel.abi import DISK_IO_MAX_SECTORS, SECTOR_SIZE, TIMER_MAX, Device, DiskOp, Errno, Notify, Perm
+from kernel.errors import require
 from kernel.bindings import Binding, holds
 from kernel.frames import KERNEL
 from kernel.notify import notify
@@ -28,26 +29,20 @@ if TYPE_CHECKING:
 def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int) -> int:
     """disk_io(op, sector, count, va): queue a transfer; Notify.DISK follows when done."""
     disk = k.board.disk
-    if disk is None:
-        return -Errno.ENODEV
-    if op not in (DiskOp.READ, DiskOp.WRITE, DiskOp.FLUSH):
-        return -Errno.EINVAL
+    require(disk is not None, Errno.ENODEV)
+    require(op in (DiskOp.READ, DiskOp.WRITE, DiskOp.FLUSH), Errno.EINVAL)
     if op == DiskOp.FLUSH:
-        if not any(b.device == Device.DISK for b in d.bindings):
-            return -Errno.EPERM
+        require(any(b.device == Device.DISK for b in d.bindings), Errno.EPERM)
         tag = next(k.dma_tags)
         k.dma_owner[tag] = (d.id, [])
         disk.submit(op, 0, 0, [], tag, k.board.now)
         return 0
-    if not 1 <= count <= DISK_IO_MAX_SECTORS or sector + count > disk.sectors:
-        return -Errno.EINVAL
-    if not holds(d, Binding(Device.DISK, sector, sector + count)):
-        return -Errno.EPERM
+    require(1 <= count <= DISK_IO_MAX_SECTORS and sector + count <= disk.sectors, Errno.EINVAL)
+    require(holds(d, Binding(Device.DISK, sector, sector + count)), Errno.EPERM)
     length = count * SECTOR_SIZE
     need = Perm.W if op == DiskOp.READ else Perm.R
     pieces = d.space.pieces(va, length, need)
-    if pieces is None:
-        return -Errno.EFAULT
+    require(pieces is not None, Errno.EFAULT)
     tag = next(k.dma_tags)
     for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
         k.frames.add_mapper(pa, KERNEL, tag)  # pinned until the request completes
@@ -58,10 +53,8 @@ def sys_disk_io(k: Kernel, d: Domain, op: int, sector: int, count: int, va: int)
 
 def sys_disk_info(k: Kernel, d: Domain) -> int:
     """disk_info(): the disk's size in sectors."""
-    if k.board.disk is None:
-        return -Errno.ENODEV
-    if not any(b.device == Device.DISK for b in d.bindings):
-        return -Errno.EPERM
+    require(k.board.disk is not None, Errno.ENODEV)
+    require(any(b.device == Device.DISK for b in d.bindings), Errno.EPERM)
     return k.board.disk.sectors
 
 
@@ -122,11 +115,3 @@ def next_event(k: Kernel) -> int | None:
                          k.board.nic.next_arrival() if k.board.nic else None,
                          k.timers[0][0] if k.timers else None) if t is not None]
     return min(times) if times else None
-
-
-SYSCALLS = {
-    Sys.DISK_IO: sys_disk_io,
-    Sys.DISK_INFO: sys_disk_info,
-    Sys.CLOCK: sys_clock,
-    Sys.TIMER: sys_timer,
-}

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import DomState, Errno, Perm, Sys
+from kernel.abi import DomState, Errno, Perm
+from kernel.errors import require
 from kernel.memory import place_frame
 from kernel.notify import set_message
 from kernel.vm import is_user_page, valid_perm, within
@@ -91,13 +92,11 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
     server = k.domains.get(dest)
     if server is None or server.state is EXITED:
         return -ESRCH
-    if server is d:
-        return -Errno.EDEADLK
+    require(server is not d, Errno.EDEADLK)
     err = check_send_page(d, send_page)
     if err is not None:
         return -err
-    if window and not is_user_page(window):
-        return -Errno.EINVAL
+    require(not window or is_user_page(window), Errno.EINVAL)
     d.ipc = IpcWait("call", server, (w0, w1, w2, w3), send_page, window)
     k.block(d)
     if server.ipc is not None and server.ipc.kind == "recv":
@@ -111,8 +110,7 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
 def sys_ipc_recv(k: Kernel, d: Domain, window: int) -> int | None:
     """ipc_recv(window): take a pending notification or the first queued call, or block
     waiting for one."""
-    if window and not is_user_page(window):
-        return -Errno.EINVAL
+    require(not window or is_user_page(window), Errno.EINVAL)
     if d.notify_bits:
         bits, d.notify_bits = d.notify_bits, 0
         set_message(k, d, 0, (bits,), 0)
@@ -180,11 +178,3 @@ def abort_ipc(k: Kernel, d: Domain) -> None:
         if d in peer.callers:
             peer.callers.remove(d)
     d.ipc = None
-
-
-SYSCALLS = {
-    Sys.IPC_CALL: sys_ipc_call,
-    Sys.IPC_RECV: sys_ipc_recv,
-    Sys.IPC_REPLY: sys_ipc_reply,
-    Sys.IPC_REPLY_RECV: sys_ipc_reply_recv,
-}

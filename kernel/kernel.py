@@ -22,6 +22,7 @@ from kernel.notify import notify
 from kernel.abi import DomState, Errno, Notify
 from kernel.bindings import console_input_arrived
 from kernel.domain import Domain
+from kernel.errors import require
 from kernel.frames import FrameTable
 from kernel.sched import StrideScheduler
 from kernel.trap import handle_trap
@@ -115,15 +116,14 @@ class Kernel:
         """True if actor may act on target: itself, an ancestor, or holding a capability."""
         return target is actor or actor in target.ancestors() or target.id in actor.caps
 
-    def resolve(self, actor: Domain, dom: int, allow_exited: bool = False) -> Domain | Errno:
-        """The domain a call names (0: the caller), or why the caller may not act on it."""
+    def resolve(self, actor: Domain, dom: int, allow_exited: bool = False) -> Domain:
+        """The domain a call names (0: the caller); the call fails with ESRCH if there is
+        none (or it has ended, unless allow_exited), EPERM if the caller may not act on it."""
         if dom == 0:
             return actor
         target = self.domains.get(dom)
-        if target is None or target.reaped or (not allow_exited and not target.alive):
-            return Errno.ESRCH
-        if not self.has_authority(actor, target):
-            return Errno.EPERM
+        require(target is not None and not target.reaped and (allow_exited or target.alive), Errno.ESRCH)
+        require(self.has_authority(actor, target), Errno.EPERM)
         return target
 
     # --- ending domains ------------------------------------------------------------------

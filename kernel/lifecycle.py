@@ -12,7 +12,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0
-from kernel.abi import DOMAIN_NAME_MAX, INSN_ALIGN, DomState, Errno, Sys, struct_format
+from kernel.abi import DOMAIN_NAME_MAX, INSN_ALIGN, DomState, Errno, struct_format
+from kernel.errors import require
 from kernel.sched import MAX_SHARE
 
 if TYPE_CHECKING:
@@ -27,8 +28,7 @@ DOMAIN_INFO = struct.Struct(struct_format("domain_info"))
 def sys_domain_create(k: Kernel, d: Domain) -> int:
     """domain_create(): a stopped child with an empty address space and the caller's
     registers; it will see 0 in a0, the caller sees the child's id."""
-    if not k.can_charge(d, 1):
-        return -Errno.ENOMEM
+    require(k.can_charge(d, 1), Errno.ENOMEM)
     cpu = k.board.cpu
     child = k.create_domain(d.name, d.argv, d.image, parent=d)
     child.context = cpu.clone_context(child.space.satp, cpu.pc, {A0: 0})
@@ -38,15 +38,10 @@ def sys_domain_create(k: Kernel, d: Domain) -> int:
 def sys_domain_set_regs(k: Kernel, d: Domain, dom: int, regs: int) -> int:
     """domain_set_regs(dom, struct user_regs *): set every register and pc of a stopped domain."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if target is d:
-        return -Errno.EINVAL
-    if target.state != DomState.STOPPED:
-        return -Errno.EBUSY
+    require(target is not d, Errno.EINVAL)
+    require(target.state == DomState.STOPPED, Errno.EBUSY)
     data = d.space.copy_in(regs, USER_REGS.size)
-    if data is None:
-        return -Errno.EFAULT
+    require(data is not None, Errno.EFAULT)
     words = USER_REGS.unpack(data)
     if words[32] % INSN_ALIGN:
         return -Errno.EINVAL  # no instruction starts at an odd address
@@ -59,12 +54,8 @@ def sys_domain_set_regs(k: Kernel, d: Domain, dom: int, regs: int) -> int:
 def sys_domain_set_state(k: Kernel, d: Domain, dom: int, state: int) -> int:
     """domain_set_state(dom, STOPPED or RUNNABLE): stop or start another domain."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if target is d or state not in (DomState.STOPPED, DomState.RUNNABLE):
-        return -Errno.EINVAL
-    if target.state == DomState.BLOCKED:
-        return -Errno.EBUSY
+    require(target is not d and state in (DomState.STOPPED, DomState.RUNNABLE), Errno.EINVAL)
+    require(target.state != DomState.BLOCKED, Errno.EBUSY)
     if state == DomState.RUNNABLE:
         k.wake(target)
     else:
@@ -75,10 +66,7 @@ def sys_domain_set_state(k: Kernel, d: Domain, dom: int, state: int) -> int:
 def sys_domain_destroy(k: Kernel, d: Domain, dom: int) -> int:
     """domain_destroy(dom): dom and all its descendants end; every frame they held is freed."""
     target = k.resolve(d, dom, allow_exited=True)
-    if isinstance(target, Errno):
-        return -target
-    if target is d:
-        return -Errno.EINVAL
+    require(target is not d, Errno.EINVAL)
     k.destroy_domain(target)
     return 0
 
@@ -86,8 +74,7 @@ def sys_domain_destroy(k: Kernel, d: Domain, dom: int) -> int:
 def sys_domain_info(k: Kernel, d: Domain, dom: int, info: int) -> int:
     """domain_info(dom, struct domain_info *): state and counters of any existing domain."""
     target = d if dom == 0 else k.domains.get(dom)
-    if target is None or target.reaped:
-        return -Errno.ESRCH
+    require(target is not None and not target.reaped, Errno.ESRCH)
     s = target.stats
     status = target.exit_status if target.exit_status is not None else 0
     data = DOMAIN_INFO.pack(
@@ -95,20 +82,15 @@ def sys_domain_info(k: Kernel, d: Domain, dom: int, info: int) -> int:
         s.instructions, s.crossings, s.syscalls, s.faults, target.subtree_pages,
         target.page_quota, target.share, len(target.children), target.name.encode()[:DOMAIN_NAME_MAX],
     )
-    if not d.space.copy_out(info, data):
-        return -Errno.EFAULT
+    require(d.space.copy_out(info, data), Errno.EFAULT)
     return 0
 
 
 def sys_set_share(k: Kernel, d: Domain, dom: int, tickets: int) -> int:
     """set_share(dom, tickets): dom's CPU share (1..1,000,000 tickets), not above the caller's."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not 1 <= tickets <= MAX_SHARE or (target is not d and tickets > d.share):
-        return -Errno.EINVAL
-    if target is d and tickets > d.share:
-        return -Errno.EPERM
+    require(1 <= tickets <= MAX_SHARE and (target is d or tickets <= d.share), Errno.EINVAL)
+    require(target is not d or tickets <= d.share, Errno.EPERM)
     target.share = tickets
     return 0
 
@@ -116,11 +98,8 @@ def sys_set_share(k: Kernel, d: Domain, dom: int, tickets: int) -> int:
 def sys_cap_grant(k: Kernel, d: Domain, target_id: int, recipient_id: int) -> int:
     """cap_grant(target, recipient): recipient gains authority over target."""
     target = k.resolve(d, target_id)
-    if isinstance(target, Errno):
-        return -target
     recipient = k.domains.get(recipient_id)
-    if recipient is None or not recipient.alive:
-        return -Errno.ESRCH
+    require(recipient is not None and recipient.alive, Errno.ESRCH)
     recipient.caps.add(target.id)
     return 0
 
@@ -130,11 +109,8 @@ def sys_cap_check(k: Kernel, d: Domain, holder_id: int, dom: int) -> int:
     holds a capability for it), else 0. How a server decides who may ask it for what:
     the kernel's authority is the access list, so the server keeps none of its own."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
     holder = k.domains.get(holder_id)
-    if holder is None or holder.reaped:
-        return -Errno.ESRCH
+    require(holder is not None and not holder.reaped, Errno.ESRCH)
     return int(k.has_authority(holder, target))
 
 
@@ -144,11 +120,7 @@ def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
     described with the symbols of the built program of that name, if that program's
     text is what dom has mapped (the kernel never trusts a name for symbols)."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
     text = read_name(d, name)
-    if isinstance(text, Errno):
-        return -text
     # The arguments it was created with are its parent's (exofork copies them); now it
     # runs the named program, whose own arguments live in its memory: show the name.
     target.name, target.argv, target._symbolizer, image = text, [text], None, k.find_program(text)
@@ -156,31 +128,19 @@ def sys_domain_name(k: Kernel, d: Domain, dom: int, name: int) -> int:
     return 0
 
 
-def read_name(d: Domain, va: int) -> str | Errno:
-    """The name at va in d's memory, or why it is not one."""
+def read_name(d: Domain, va: int) -> str:
+    """The name at va in d's memory; the call fails if it is not one."""
     raw = b""
     while (byte := d.space.copy_in(va + len(raw), 1)) not in (None, b"\0") and len(raw) <= DOMAIN_NAME_MAX:
         raw += byte
-    if byte is None or len(raw) > DOMAIN_NAME_MAX:
-        return Errno.EFAULT if byte is None else Errno.ENAMETOOLONG
+    require(byte is not None, Errno.EFAULT)
+    require(len(raw) <= DOMAIN_NAME_MAX, Errno.ENAMETOOLONG)
     text = raw.decode("latin-1")
-    return text if text.isascii() and text.isprintable() and text else Errno.EINVAL
+    require(text.isascii() and text.isprintable() and text, Errno.EINVAL)
+    return text
 
 
 def runs_image(d: Domain, image: ElfImage) -> bool:
     """True if d maps, at the first executable segment's address, that segment's bytes."""
     seg = next((s for s in image.segments if s.executable), None)
     return seg is not None and d.space.copy_in(seg.vaddr, len(seg.data)) == seg.data
-
-
-SYSCALLS = {
-    Sys.DOMAIN_CREATE: sys_domain_create,
-    Sys.DOMAIN_SET_REGS: sys_domain_set_regs,
-    Sys.DOMAIN_SET_STATE: sys_domain_set_state,
-    Sys.DOMAIN_DESTROY: sys_domain_destroy,
-    Sys.DOMAIN_INFO: sys_domain_info,
-    Sys.SET_SHARE: sys_set_share,
-    Sys.CAP_GRANT: sys_cap_grant,
-    Sys.CAP_CHECK: sys_cap_check,
-    Sys.DOMAIN_NAME: sys_domain_name,
-}

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from emulator.riscv import PAGE_SIZE, pte_frame
 from kernel.abi import (CAUSE_REVOKE, PAGE_MOVE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, USER_VA_LIMIT,
-                        DomState, Errno, Perm, Sys)
+                        DomState, Errno, Perm)
+from kernel.errors import require
 from kernel.frames import FrameKind
 from kernel.vm import MARK, PERMS, RWX, is_user_page, leaf_entry, narrowed_entries, pte_perm, valid_perm, within
 
@@ -58,14 +59,9 @@ def tables_bound(npages: int) -> int:
 def sys_page_alloc(k: Kernel, d: Domain, dom: int, va: int, npages: int, perm: int) -> int:
     """page_alloc(dom, va, npages, perm): map npages fresh zeroed frames at va, all or nothing."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not user_range(va, npages) or not valid_perm(perm):
-        return -Errno.EINVAL
-    if any(target.space.entries(va, npages)):
-        return -Errno.EEXIST
-    if not k.can_charge(target, npages + tables_bound(npages)):
-        return -Errno.ENOMEM
+    require(user_range(va, npages) and valid_perm(perm), Errno.EINVAL)
+    require(not any(target.space.entries(va, npages)), Errno.EEXIST)
+    require(k.can_charge(target, npages + tables_bound(npages)), Errno.ENOMEM)
     frames = [k.frames.alloc(target.id, FrameKind.PAGE) for _ in range(npages)]  # can_charge: enough are free
     target.space.set_entries(va, [leaf_entry(pa, PERMS[perm]) for pa in frames])
     for i, pa in enumerate(frames):
@@ -79,18 +75,11 @@ def sys_page_map(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom: int, 
     perm may not exceed the source mapping's. A mapping already at dst_va is replaced,
     which also serves to change a page's permissions in place (copy-on-write).
     """
-    src = k.resolve(d, src_dom)
-    dst = k.resolve(d, dst_dom)
-    for t in (src, dst):
-        if isinstance(t, Errno):
-            return -t
-    if not is_user_page(src_va) or not is_user_page(dst_va) or not valid_perm(perm):
-        return -Errno.EINVAL
+    src, dst = k.resolve(d, src_dom), k.resolve(d, dst_dom)
+    require(is_user_page(src_va) and is_user_page(dst_va) and valid_perm(perm), Errno.EINVAL)
     m = src.space.lookup(src_va)
-    if m is None:
-        return -Errno.EFAULT
-    if not within(perm, m.perm) and not exclusive(k, src, m.pa):
-        return -Errno.EACCES
+    require(m is not None, Errno.EFAULT)
+    require(within(perm, m.perm) or exclusive(k, src, m.pa), Errno.EACCES)
     return 0 if place_frame(k, dst, dst_va, m.pa, PERMS[perm]) else -Errno.ENOMEM
 
 
@@ -115,16 +104,12 @@ def sys_page_map_range(k: Kernel, d: Domain, src_dom: int, src_va: int, dst_dom:
     in place; PAGE_MOVE: each source mapping is then removed). Holes are skipped; the
     pages placed. One crossing instead of one per page: what fork and exec are made of."""
     src, dst = k.resolve(d, src_dom), k.resolve(d, dst_dom)
-    for t in (src, dst):
-        if isinstance(t, Errno):
-            return -t
     in_place, span = src is dst and src_va == dst_va, npages * PAGE_SIZE
     overlap = src is dst and not in_place and src_va < dst_va + span and dst_va < src_va + span
     if not (user_range(src_va, npages) and user_range(dst_va, npages)) or mask & ~(RWX | MARK | PAGE_MOVE) \
             or not mask & 1 or overlap or (in_place and mask & PAGE_MOVE):
         return -Errno.EINVAL
-    if not k.can_charge(dst, tables_bound(npages)):
-        return -Errno.ENOMEM
+    require(k.can_charge(dst, tables_bound(npages)), Errno.ENOMEM)
     sources = src.space.entries(src_va, npages)
     olds = sources if in_place else dst.space.entries(dst_va, npages)
     dst.space.set_entries(dst_va, [e or old for e, old in zip(narrowed_entries(sources, mask), olds)])
@@ -158,10 +143,7 @@ def sys_page_unmap_range(k: Kernel, d: Domain, dom: int, va: int, npages: int) -
     """page_unmap_range(dom, va, npages): remove every mapping in the range (holes are
     no error); the pages unmapped. What exec clears the old image with."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not user_range(va, npages):
-        return -Errno.EINVAL
+    require(user_range(va, npages), Errno.EINVAL)
     olds = target.space.entries(va, npages)
     target.space.set_entries(va, [0] * npages)
     for i, e in enumerate(olds):
@@ -178,17 +160,13 @@ def sys_page_query_range(k: Kernel, d: Domain, dom: int, va: int, npages: int, b
     nothing is mapped there, else its Perm bits with QUERY_OWNED and QUERY_SHARED (as
     page_query's PAGE_OWNED and PAGE_SHARED); the pages mapped. One crossing a region."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not user_range(va, npages):
-        return -Errno.EINVAL
+    require(user_range(va, npages), Errno.EINVAL)
     answer = bytearray(npages)
     for i, e in enumerate(target.space.entries(va, npages)):
         if e:
             owner, mappers = k.frames.owner_and_mappers(pte_frame(e))
             answer[i] = int(pte_perm(e)) | QUERY_OWNED * (owner == target.id) | QUERY_SHARED * (mappers > 1)
-    if not d.space.copy_out(buf, bytes(answer)):
-        return -Errno.EFAULT
+    require(d.space.copy_out(buf, bytes(answer)), Errno.EFAULT)
     return npages - answer.count(0)
 
 
@@ -213,12 +191,8 @@ def place_frame(k: Kernel, d: Domain, va: int, pa: int, perm: Perm) -> bool:
 def sys_page_unmap(k: Kernel, d: Domain, dom: int, va: int) -> int:
     """page_unmap(dom, va): remove a mapping; the frame is freed with its last mapping."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not is_user_page(va):
-        return -Errno.EINVAL
-    if not unmap_page(k, target, va):
-        return -Errno.ENOENT
+    require(is_user_page(va), Errno.EINVAL)
+    require(unmap_page(k, target, va), Errno.ENOENT)
     check_revocation(k, target)
     return 0
 
@@ -226,13 +200,9 @@ def sys_page_unmap(k: Kernel, d: Domain, dom: int, va: int) -> int:
 def sys_page_query(k: Kernel, d: Domain, dom: int, va: int) -> int:
     """page_query(dom, va): the mapping's Perm bits, plus PAGE_OWNED and PAGE_SHARED."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
-    if not 0 <= va < USER_VA_LIMIT:
-        return -Errno.EINVAL
+    require(0 <= va < USER_VA_LIMIT, Errno.EINVAL)
     m = target.space.lookup(va)
-    if m is None:
-        return -Errno.ENOENT
+    require(m is not None, Errno.ENOENT)
     info = k.frames.info(m.pa)
     bits = int(m.perm)
     if info.owner == target.id:
@@ -247,12 +217,9 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
 
     Lowering it below what the subtree holds starts a visible revocation."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
     if target is d and pages > d.page_quota:
         return -Errno.EPERM  # a domain may lower but not raise its own; only via a parent
-    if not MIN_QUOTA <= pages <= d.page_quota:
-        return -Errno.EINVAL
+    require(MIN_QUOTA <= pages <= d.page_quota, Errno.EINVAL)
     target.page_quota = pages
     if target.subtree_pages > pages:
         request_revocation(k, target)
@@ -293,15 +260,3 @@ def force_revocation(k: Kernel, d: Domain) -> None:
     d.revoke_target = None
     if taken:
         k.log(f"{d.label}: revoked {taken} pages to bring it within its quota of {target}")
-
-
-SYSCALLS = {
-    Sys.PAGE_ALLOC: sys_page_alloc,
-    Sys.PAGE_MAP: sys_page_map,
-    Sys.PAGE_UNMAP: sys_page_unmap,
-    Sys.PAGE_QUERY: sys_page_query,
-    Sys.PAGE_MAP_RANGE: sys_page_map_range,
-    Sys.PAGE_QUERY_RANGE: sys_page_query_range,
-    Sys.PAGE_UNMAP_RANGE: sys_page_unmap_range,
-    Sys.SET_QUOTA: sys_set_quota,
-}

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.abi import NIC_FRAME_MAX, NIC_FRAME_MIN, Device, Errno, Notify, Sys
+from kernel.abi import NIC_FRAME_MAX, NIC_FRAME_MIN, Device, Errno, Notify
+from kernel.errors import require
 from kernel.bindings import Binding, holds
 from kernel.domain import Domain
 from kernel.notify import notify
@@ -44,8 +45,7 @@ def frame_key(frame: bytes, port_offset: int) -> Binding:
 
 def refusal(k: Kernel, d: Domain) -> int:
     """-ENODEV if the board has no NIC, -EPERM if d holds no NIC binding, else 0."""
-    if k.board.nic is None:
-        return -Errno.ENODEV
+    require(k.board.nic is not None, Errno.ENODEV)
     return 0 if any(b.device == Device.NIC for b in d.bindings) else -Errno.EPERM
 
 
@@ -53,15 +53,11 @@ def sys_nic_send(k: Kernel, d: Domain, buf: int, length: int) -> int:
     """nic_send(buf, len): queue the frame at buf for transmission; returns len."""
     if error := refusal(k, d):
         return error
-    if not NIC_FRAME_MIN <= length <= NIC_FRAME_MAX:
-        return -Errno.EINVAL
+    require(NIC_FRAME_MIN <= length <= NIC_FRAME_MAX, Errno.EINVAL)
     frame = d.space.copy_in(buf, length)
-    if frame is None:
-        return -Errno.EFAULT
-    if not holds(d, frame_key(frame, 0)):
-        return -Errno.EPERM
-    if not k.board.nic.transmit(frame, k.board.now):
-        return -Errno.EAGAIN
+    require(frame is not None, Errno.EFAULT)
+    require(holds(d, frame_key(frame, 0)), Errno.EPERM)
+    require(k.board.nic.transmit(frame, k.board.now), Errno.EAGAIN)
     if k.tracer is not None:
         k.tracer.frame(d, "send", frame, k.board.now)
     return length
@@ -73,8 +69,7 @@ def sys_nic_recv(k: Kernel, d: Domain, buf: int, length: int) -> int:
         return error
     if not d.rx or length < len(d.rx[0]):  # too small a buffer: the frame stays queued
         return -Errno.ERANGE if d.rx else -Errno.EAGAIN
-    if not d.space.copy_out(buf, d.rx[0]):
-        return -Errno.EFAULT
+    require(d.space.copy_out(buf, d.rx[0]), Errno.EFAULT)
     return len(d.rx.popleft())
 
 
@@ -98,6 +93,3 @@ def nic_arrivals(k: Kernel) -> None:
         else:
             d.rx.append(frame)
             notify(k, d, Notify.NIC)
-
-
-SYSCALLS = {Sys.NIC_SEND: sys_nic_send, Sys.NIC_RECV: sys_nic_recv, Sys.NIC_INFO: sys_nic_info}

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0
-from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, Errno, Sys
+from kernel.abi import IPC_WORDS, NOTIFY_USER_SHIFT, Errno
+from kernel.errors import require
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -40,14 +41,9 @@ def notify(k: Kernel, target: Domain, bits: int, sender: Domain | None = None) -
 
 def sys_notify(k: Kernel, d: Domain, dest: int, bits: int) -> int:
     """notify(dest, bits): set user notification bits (at or above 1 << 16) of dest."""
-    if bits == 0 or bits >> 64 or bits & ((1 << NOTIFY_USER_SHIFT) - 1):
-        return -Errno.EINVAL
+    require(bits and not bits >> 64 and not bits & ((1 << NOTIFY_USER_SHIFT) - 1), Errno.EINVAL)
     target = k.domains.get(dest)
-    if target is None or not target.alive:
-        return -Errno.ESRCH
+    require(target is not None and target.alive, Errno.ESRCH)
     notify(k, target, bits, d)
     d.stats.ipc_sent += 1
     return 0
-
-
-SYSCALLS = {Sys.NOTIFY: sys_notify}

@@ -3,7 +3,9 @@
 Each handler receives the kernel, the calling domain and the raw argument registers,
 and returns the value for a0 (a negative Errno on failure), or None when it has set
 the caller's registers itself or the caller does not continue (exit, a blocking IPC).
-The handlers live with the mechanism they expose; this module gathers them.
+The handlers live with the mechanism they expose; this module gathers them. A
+handler's name says which call it serves: sys_page_map serves Sys.PAGE_MAP, so adding
+a call is adding its number to kernel/abi.py and a handler of that name.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from kernel import bindings, devices, ipc, lifecycle, memory, net, notify, upcall
 from kernel.abi import Errno, Sys, struct_format
+from kernel.errors import CallFailed
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -50,37 +53,35 @@ def sys_sysinfo(k: Kernel, d: Domain, info: int) -> int:
 
 
 # END LAB syscall
-def sys_unknown(k: Kernel, d: Domain) -> int:
+def unknown_call(k: Kernel, d: Domain) -> int:
     """What a number no system call has gets: -ENOSYS."""
     return -Errno.ENOSYS
 
 
-SYSCALLS: dict[int, Handler] = {
-    Sys.EXIT: sys_exit,
-    Sys.YIELD: sys_yield,
-    Sys.GETID: sys_getid,
-    # BEGIN LAB syscall:
-    Sys.SYSINFO: sys_sysinfo,
-    # END LAB syscall
-    **memory.SYSCALLS,
-    **lifecycle.SYSCALLS,
-    **upcall.SYSCALLS,
-    **ipc.SYSCALLS,
-    **notify.SYSCALLS,
-    **bindings.SYSCALLS,
-    **devices.SYSCALLS,
-    **net.SYSCALLS,
-}
+def handlers() -> dict[int, Handler]:
+    """Every Sys number's handler: the function sys_<name in lower case> of this module
+    or of the module of the mechanism it exposes."""
+    found = {name: fn for module in (memory, lifecycle, upcall, ipc, notify, bindings, devices, net)
+             for name, fn in vars(module).items() if name.startswith("sys_")}
+    found.update((name, fn) for name, fn in globals().items() if name.startswith("sys_"))
+    missing = [num.name for num in Sys if f"sys_{num.name.lower()}" not in found]
+    if missing:
+        raise ImportError(f"no handler for {', '.join(missing)}: write sys_<name>(k, d, <arguments>)")
+    return {num: found[f"sys_{num.name.lower()}"] for num in Sys}
+
 
 # Each call's handler and how many argument registers (a0, a1, ...) it takes.
-TABLE = {num: (h, len(inspect.signature(h).parameters) - 2) for num, h in SYSCALLS.items()}
-UNKNOWN = (sys_unknown, 0)
+TABLE = {num: (h, len(inspect.signature(h).parameters) - 2) for num, h in handlers().items()}
+UNKNOWN = (unknown_call, 0)
 
 
 def dispatch_syscall(k: Kernel, d: Domain, frame: Sequence[int]) -> None:
     """Run the system call the domain asked for in a7 and put its result in a0. frame
     is a0..a7 as saved at trap entry; what is written to it reaches the registers."""
     handler, nargs = TABLE.get(frame[7], UNKNOWN)
-    result = handler(k, d, *frame[:nargs]) if nargs else handler(k, d)
+    try:
+        result = handler(k, d, *frame[:nargs]) if nargs else handler(k, d)
+    except CallFailed as failure:
+        result = -failure.errno
     if result is not None:
         frame[0] = result

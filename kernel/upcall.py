@@ -14,7 +14,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.riscv import A0, SP
-from kernel.abi import INSN_ALIGN, USER_VA_LIMIT, XSTACK_SIZE, Errno, Sys, struct_format
+from kernel.abi import INSN_ALIGN, USER_VA_LIMIT, XSTACK_SIZE, Errno, struct_format
+from kernel.errors import require
 
 if TYPE_CHECKING:
     from kernel.domain import Domain
@@ -27,15 +28,11 @@ PC_WORD = 32
 def sys_set_fault_handler(k: Kernel, d: Domain, dom: int, entry: int, xstack_top: int) -> int:
     """set_fault_handler(dom, entry, xstack_top): where dom's faults go (entry 0: nowhere)."""
     target = k.resolve(d, dom)
-    if isinstance(target, Errno):
-        return -target
     if entry == 0:
         target.fault_entry = target.xstack_top = 0
         return 0
-    if not 0 < entry < USER_VA_LIMIT or entry % INSN_ALIGN:
-        return -Errno.EINVAL
-    if xstack_top % 4096 or not XSTACK_SIZE <= xstack_top <= USER_VA_LIMIT:
-        return -Errno.EINVAL
+    require(0 < entry < USER_VA_LIMIT and entry % INSN_ALIGN == 0, Errno.EINVAL)
+    require(xstack_top % 4096 == 0 and XSTACK_SIZE <= xstack_top <= USER_VA_LIMIT, Errno.EINVAL)
     target.fault_entry = entry
     target.xstack_top = xstack_top
     return 0
@@ -66,16 +63,9 @@ def deliver_upcall(k: Kernel, d: Domain, cause: int, pc: int, tval: int) -> bool
 def sys_fault_return(k: Kernel, d: Domain, frame: int) -> int | None:
     """fault_return(frame): reload all registers and pc from a fault frame."""
     data = d.space.copy_in(frame, FRAME.size)
-    if data is None:
-        return -Errno.EFAULT
+    require(data is not None, Errno.EFAULT)
     words = FRAME.unpack(data)
     if words[PC_WORD] % INSN_ALIGN:
         return -Errno.EINVAL  # sepc cannot hold it: an instruction starts on an even address
     k.board.cpu.set_registers(words[:32], words[PC_WORD])
     return None  # every register is already as the frame says
-
-
-SYSCALLS = {
-    Sys.SET_FAULT_HANDLER: sys_set_fault_handler,
-    Sys.FAULT_RETURN: sys_fault_return,
-}
