@@ -248,13 +248,37 @@ def test_names_and_paths_have_limits(lib: HostLib, tmp_path: Path) -> None:
     assert_clean(image)
 
 
+FS_OPEN, FS_READ, FS_PREAD = 1, 3, 19  # <lamina/fsproto.h>
+
+
+def test_pread_reads_at_its_offset_and_leaves_the_descriptors_alone(lib: HostLib, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40  # 10,240 bytes: a read crossing blocks
+    image = python_mkfs(tmp_path / "disk.img", 4 << 20, 1024, {"/data": data})
+    with HostFs(lib, image) as fs:
+        server = HostServer(fs)
+        fd, size = server.request(1, [FS_OPEN, 0, 0], b"/data\0")[:2]
+        assert fd >= 0 and size == len(data)
+        assert server.request(1, [FS_PREAD, fd, 4096, 1500], b"")[0] == 4096
+        assert server.page.raw == data[1500:1500 + 4096]
+        assert server.request(1, [FS_PREAD, fd, 4096, len(data) - 100], b"")[0] == 100  # short at the end
+        assert server.page.raw[:100] == data[-100:]
+        assert server.request(1, [FS_PREAD, fd, 10, len(data) + 5], b"")[0] == 0  # past the end
+        assert server.request(1, [FS_READ, fd, 16], b"")[0] == 16  # the offset never moved
+        assert server.page.raw[:16] == data[:16]
+        assert server.request(1, [FS_PREAD, fd, 4097, 0], b"")[0] == -errno.EINVAL  # more than a page
+        assert server.request(1, [FS_PREAD, fd, 16, 0], b"", writable=False)[0] == -errno.EFAULT
+        assert server.request(2, [FS_PREAD, fd, 16, 0], b"")[0] == -errno.EBADF  # another client's descriptor
+        server.close()
+    assert_clean(image)
+
+
 def test_garbage_requests_never_break_the_server(lib: HostLib, tmp_path: Path) -> None:
     image = python_mkfs(tmp_path / "disk.img", 4 << 20, 1024, {"/keep": b"kept\n"})
     rng = random.Random(4)
     with HostFs(lib, image) as fs:
         server = HostServer(fs)
         for _ in range(3000):
-            code = rng.choice([rng.randrange(0, 18), 19, rng.getrandbits(64)])  # not 18, FS_SHUTDOWN
+            code = rng.choice([rng.randrange(0, 18), 19, 20, rng.getrandbits(64)])  # not 18, FS_SHUTDOWN
             words = [code] + [rng.choice([0, 1, 2, 15, 16, 4096, 4097, rng.getrandbits(64)]) for _ in range(3)]
             page = rng.choice([None, rng.randbytes(4096), b"/d\0", b"/x\0" + bytes(2045) + b"/y\0"])
             result = server.request(rng.randrange(1, 40), words, page, rng.random() < 0.8)[0]

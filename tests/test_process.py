@@ -40,6 +40,14 @@ def test_only_pages_written_after_fork_are_copied(pages: int, written: int) -> N
     assert "cowtest: child read 0 wrong bytes" in r.text
 
 
+@pytest.mark.parametrize("written", [5, 16])
+def test_pages_nobody_else_maps_are_taken_back_without_a_copy(written: int) -> None:
+    """After the child has ended, the parent alone maps its marked pages: page_map lets
+    a domain widen a frame only it maps, so a write takes the page back, no copy."""
+    r = finished("cowtest", "16", str(written))
+    assert f"cowtest: parent took back {written} pages, copied 0, for {written} writes" in r.text
+
+
 def test_a_childs_writes_never_reach_the_parents_pages() -> None:
     r = finished("cowtest", "16", "16")
     assert "cowtest: parent sees 0 pages changed, child exit 0" in r.text
@@ -177,3 +185,15 @@ def test_fork_at_the_quota_fails_with_enomem_and_the_parent_lives_on(slack: int)
 def test_a_pipe_refuses_ring_positions_the_other_side_made_up(pipes: dict) -> None:
     assert pipes["hostile.write"] == -5  # EIO, not a write past the pipe's page
     assert pipes["hostile.read"] == -5  # EIO, not a read past it
+
+
+def test_a_forked_child_gets_the_stack_below_its_stack_pointer_fresh_as_it_touches_it() -> None:
+    r = finished("forkstack")
+    # deep() looks at every 64th byte of 6 pages: old bytes may remain only in the one
+    # page fork copied whole (the page of its own frame), at most 4096 / 64 samples.
+    old = int(r.text.split("child saw ")[1].split()[0])
+    added = int(r.text.split("child added ")[1].split()[0])
+    assert old <= 4096 // 64
+    assert 5 <= added <= 6  # the frame's pages below fork's page, each added on first touch
+    assert "forkstack: child reads back yes" in r.text
+    assert "forkstack: parent still sees its own stack: yes" in r.text
