@@ -58,6 +58,7 @@ class Sys(IntEnum):
     PAGE_MAP_RANGE = 36  # page_map_range(src_dom, src_va, dst_dom, dst_va, npages, mask) -> pages mapped
     PAGE_QUERY_RANGE = 37  # page_query_range(dom, va, npages, buf) -> pages mapped; a byte per page in buf
     PAGE_UNMAP_RANGE = 38  # page_unmap_range(dom, va, npages) -> pages unmapped
+    ALARM = 39  # alarm(interval) -> 0: a CAUSE_ALARM upcall every interval of the caller's own instructions
 
 
 class DomState(IntEnum):
@@ -105,6 +106,8 @@ NOTIFY_USER_SHIFT = 16  # notify() bits must be at or above 1 << NOTIFY_USER_SHI
 # Custom exception cause (RISC-V reserves 24..31 for custom use): the kernel asks the
 # domain to give back pages (visible revocation); stval is how many.
 CAUSE_REVOKE = 24
+# Another (Lamina's alarm): the domain has run another interval of its own instructions.
+CAUSE_ALARM = 25
 
 # page_query result bits, beside the Perm bits.
 PAGE_OWNED = 1 << 8  # the domain queried owns (is charged for) the frame

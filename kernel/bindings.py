@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kernel.abi import CONSOLE_WRITE_MAX, Device, Errno, Notify
+from kernel.abi import CONSOLE_WRITE_MAX, Device, Errno, Notify, Perm
 from kernel.errors import require
 from kernel.notify import notify
 
@@ -87,7 +87,7 @@ def sys_console_read(k: Kernel, d: Domain, buf: int, length: int) -> int:
     (a Notify.CONSOLE notification follows when input arrives)."""
     require(holds(d, CONSOLE), Errno.EPERM)
     require(0 < length <= CONSOLE_WRITE_MAX, Errno.EINVAL)
-    require(d.space.user_range_ok(buf, length, 2), Errno.EFAULT)
+    require(d.space.pieces(buf, length, Perm.W) is not None, Errno.EFAULT)
     console = k.board.console
     if console.input_ready == 0:
         if console.input_closed:

@@ -86,8 +86,7 @@ def sys_clock(k: Kernel, d: Domain) -> int:
 
 def sys_timer(k: Kernel, d: Domain, deadline: int) -> int:
     """timer(deadline): Notify.TIMER when virtual time reaches deadline; 0 cancels."""
-    if deadline > TIMER_MAX:
-        return -Errno.EINVAL  # idling to it would carry virtual time past 2^64: it would wrap
+    require(deadline <= TIMER_MAX, Errno.EINVAL)  # idling to it would carry virtual time past 2^64
     d.timer = deadline
     if deadline:
         heapq.heappush(k.timers, (deadline, d.id))

@@ -50,6 +50,7 @@ def check_send_page(d: Domain, send_page: int) -> Errno | None:
     """None if send_page (va | perm, or 0) names a page d may share that way."""
     if send_page == 0:
         return None
+    # BEGIN LAB ipc: return Errno.ENOSYS
     va, perm = send_page & ~PERM_MASK, send_page & PERM_MASK
     if not is_user_page(va) or not valid_perm(perm):
         return Errno.EINVAL
@@ -59,6 +60,7 @@ def check_send_page(d: Domain, send_page: int) -> Errno | None:
     if not within(perm, m.perm):
         return Errno.EACCES
     return None
+    # END LAB ipc
 
 
 def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: int) -> int:
@@ -72,6 +74,7 @@ def transfer_page(k: Kernel, src: Domain, send_page: int, dst: Domain, window: i
 
 def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
     """server waits in recv: give it caller's message; caller now waits for the reply."""
+    # BEGIN LAB ipc
     wait = caller.ipc
     assert wait is not None and server.ipc is not None
     page = transfer_page(k, caller, wait.send_page, server, server.ipc.window)
@@ -84,11 +87,13 @@ def deliver_call(k: Kernel, caller: Domain, server: Domain) -> None:
         k.tracer.message(caller, server, "call", k.board.now)
     if server.state is BLOCKED:  # not when it took the call without waiting
         k.wake(server)
+    # END LAB ipc
 
 
 def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3: int,
                  send_page: int, window: int) -> int | None:
     """ipc_call: send to dest and block until it replies."""
+    # BEGIN LAB ipc
     server = k.domains.get(dest)
     if server is None or server.state is EXITED:
         return -ESRCH
@@ -105,11 +110,13 @@ def sys_ipc_call(k: Kernel, d: Domain, dest: int, w0: int, w1: int, w2: int, w3:
     else:
         server.senders.append(d)
     return None
+    # END LAB ipc
 
 
 def sys_ipc_recv(k: Kernel, d: Domain, window: int) -> int | None:
     """ipc_recv(window): take a pending notification or the first queued call, or block
     waiting for one."""
+    # BEGIN LAB ipc
     require(not window or is_user_page(window), Errno.EINVAL)
     if d.notify_bits:
         bits, d.notify_bits = d.notify_bits, 0
@@ -123,10 +130,12 @@ def sys_ipc_recv(k: Kernel, d: Domain, window: int) -> int | None:
             return None
     k.block(d)
     return None
+    # END LAB ipc
 
 
 def reply(k: Kernel, d: Domain, caller_id: int, words: tuple[int, ...], send_page: int) -> int:
     """Answer the call of caller_id, which d received and has not answered yet."""
+    # BEGIN LAB ipc
     caller = k.domains.get(caller_id)
     if caller is None or caller not in d.callers:
         return -ESRCH
@@ -143,6 +152,7 @@ def reply(k: Kernel, d: Domain, caller_id: int, words: tuple[int, ...], send_pag
         k.tracer.message(d, caller, "reply", k.board.now)
     k.wake(caller)
     return 0
+    # END LAB ipc
 
 
 def sys_ipc_reply(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: int, w3: int, send_page: int) -> int:
@@ -153,8 +163,7 @@ def sys_ipc_reply(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: int, 
 def sys_ipc_reply_recv(k: Kernel, d: Domain, caller: int, w0: int, w1: int, w2: int, w3: int,
                        send_page: int, window: int) -> int | None:
     """ipc_reply_recv: reply, then wait for the next message (a server's loop, one trap)."""
-    if window and not is_user_page(window):
-        return -Errno.EINVAL  # before replying: a failed call has no effect
+    require(not window or is_user_page(window), Errno.EINVAL)  # before replying: a failed call has no effect
     result = reply(k, d, caller, (w0, w1, w2, w3), send_page)
     if result < 0:
         return result

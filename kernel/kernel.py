@@ -16,7 +16,7 @@ from typing import Callable
 from emulator.board import Board
 from emulator.cpu import CpuContext
 from emulator.elf import ElfImage
-from emulator.riscv import Trap, cause_from_code
+from emulator.riscv import SP, Trap, cause_from_code
 from kernel import devices, ipc, memory, net
 from kernel.notify import notify
 from kernel.abi import DomState, Errno, Notify
@@ -27,7 +27,7 @@ from kernel.frames import FrameTable
 from kernel.sched import StrideScheduler
 from kernel.trap import handle_trap
 from kernel.tracing import Tracer
-from kernel.upcall import deliver_upcall
+from kernel.upcall import count_alarm, deliver_pending
 from kernel.vm import AddressSpace
 
 DEFAULT_QUANTUM = 100_000  # guest instructions per time slice
@@ -229,10 +229,7 @@ class Kernel:
         self.current = d
         self.reschedule_pending = False
         cpu.load(d.context)
-        if d.pending_upcall is not None:
-            cause, tval = d.pending_upcall
-            d.pending_upcall = None
-            deliver_upcall(self, d, cause, d.context.pc, tval)
+        deliver_pending(self, d)
         self._begin_slice()
         budget = self.quantum * (1 if self.scheduler.has_runnable() else ALONE_QUANTA)
         event = devices.next_event(self)
@@ -240,6 +237,8 @@ class Kernel:
             budget = max(1, min(budget, event - self.board.now))
         if self.limit is not None:  # and so does the end of the run
             budget = max(1, min(budget, self.limit - self.clock.count))
+        if d.alarm_interval:  # and the domain's alarm
+            budget = max(1, min(budget, d.alarm_left))
         cpu.run(d.context, budget)
         last = self.current
         assert last is not None
@@ -261,6 +260,7 @@ class Kernel:
         stats.instructions += used
         stats.slices += 1
         self.scheduler.charge(d, used)
+        count_alarm(d, used, self.board.cpu.reg(SP))
         if self.tracer is not None:  # after the counts: it reports them as of the slice's end
             self.tracer.slice(d, self._slice_began, self.board.now)
 

@@ -43,8 +43,7 @@ def sys_domain_set_regs(k: Kernel, d: Domain, dom: int, regs: int) -> int:
     data = d.space.copy_in(regs, USER_REGS.size)
     require(data is not None, Errno.EFAULT)
     words = USER_REGS.unpack(data)
-    if words[32] % INSN_ALIGN:
-        return -Errno.EINVAL  # no instruction starts at an odd address
+    require(words[32] % INSN_ALIGN == 0, Errno.EINVAL)  # no instruction starts at an odd address
     for n in range(1, 32):
         k.board.cpu.set_context_reg(target.context, n, words[n])
     target.context.pc = words[32]

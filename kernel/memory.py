@@ -203,13 +203,8 @@ def sys_page_query(k: Kernel, d: Domain, dom: int, va: int) -> int:
     require(0 <= va < USER_VA_LIMIT, Errno.EINVAL)
     m = target.space.lookup(va)
     require(m is not None, Errno.ENOENT)
-    info = k.frames.info(m.pa)
-    bits = int(m.perm)
-    if info.owner == target.id:
-        bits |= PAGE_OWNED
-    if len(info.mappers) > 1:
-        bits |= PAGE_SHARED
-    return bits
+    owner, mappers = k.frames.owner_and_mappers(m.pa)
+    return int(m.perm) | PAGE_OWNED * (owner == target.id) | PAGE_SHARED * (mappers > 1)
 
 
 def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
@@ -217,8 +212,7 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
 
     Lowering it below what the subtree holds starts a visible revocation."""
     target = k.resolve(d, dom)
-    if target is d and pages > d.page_quota:
-        return -Errno.EPERM  # a domain may lower but not raise its own; only via a parent
+    require(target is not d or pages <= d.page_quota, Errno.EPERM)  # its own: lower, never raise
     require(MIN_QUOTA <= pages <= d.page_quota, Errno.EINVAL)
     target.page_quota = pages
     if target.subtree_pages > pages:

@@ -28,14 +28,17 @@ class StrideScheduler:
 
     def add(self, d: Domain) -> None:
         """Make d eligible to run. A domain that slept does not bank credit for it."""
+        # BEGIN LAB sched
         if d.queued:
             return
         d.pass_value = max(d.pass_value, self.global_pass)
         heapq.heappush(self._heap, (d.pass_value, next(self._arrivals), d))
         d.queued = True
+        # END LAB sched
 
     def next(self) -> Domain | None:
         """The runnable domain with the smallest pass, removed from the queue."""
+        # BEGIN LAB sched
         while self._heap:
             _pass, _seq, d = heapq.heappop(self._heap)
             d.queued = False
@@ -43,10 +46,13 @@ class StrideScheduler:
                 self.global_pass = d.pass_value
                 return d
         return None
+        # END LAB sched
 
     def charge(self, d: Domain, instructions: int) -> None:
         """Advance d's pass for the instructions it just used."""
+        # BEGIN LAB sched
         d.pass_value += max(instructions, 1) * (STRIDE1 // d.share)
+        # END LAB sched
 
     def has_runnable(self) -> bool:
         """True if some queued domain is runnable (stale entries at the top, of domains

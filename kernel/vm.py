@@ -12,24 +12,8 @@ from itertools import compress
 from typing import Iterator, NamedTuple
 
 from emulator.ram import PhysicalMemory
-from emulator.riscv import (
-    PAGE_SHIFT,
-    PAGE_SIZE,
-    PTE_A,
-    PTE_D,
-    PTE_R,
-    PTE_RSW,
-    PTE_U,
-    PTE_V,
-    PTE_W,
-    PTE_X,
-    SATP_MODE_SV39,
-    SV39_LEVELS,
-    SV39_VPN_BITS,
-    make_pte,
-    pte_frame,
-    vpn,
-)
+from emulator.riscv import (PAGE_SHIFT, PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_RSW, PTE_U, PTE_V, PTE_W, PTE_X,
+                            SATP_MODE_SV39, SV39_LEVELS, SV39_VPN_BITS, make_pte, pte_frame, vpn)
 from kernel.abi import USER_VA_LIMIT, Perm
 from kernel.frames import FrameKind, FrameTable
 
@@ -304,10 +288,6 @@ class AddressSpace:
             va += chunk
             length -= chunk
         return out
-
-    def user_range_ok(self, va: int, length: int, need: Perm) -> bool:
-        """True if every byte of [va, va+length) is mapped with at least `need`."""
-        return self.pieces(va, length, need) is not None
 
     def copy_in(self, va: int, length: int) -> bytes | None:
         """Read user memory with the user's rights (readable pages); None on any hole."""

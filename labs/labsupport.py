@@ -106,3 +106,35 @@ def shell(script: str, budget: int = DEFAULT_BUDGET) -> Guest:
         shutil.copyfile(image, disk)
         options = RunOptions(disk=disk, console_input=script.encode())
         return boot(shell_system(options), budget, options)
+
+
+def run_system(config: SystemConfig, max_instructions: int = DEFAULT_BUDGET) -> Guest:
+    """Run a configuration for max_instructions guest instructions (or to its end)."""
+    return boot(config, max_instructions)
+
+
+def sched_domain(did: int, tickets: int):
+    """A kernel Domain record with nothing but what the scheduler reads: runnable, with
+    `tickets` tickets, as the kernel makes them."""
+    from kernel.abi import DomState
+    from kernel.domain import Domain
+
+    d = Domain(did, f"d{did}", [], None, None)  # type: ignore[arg-type]
+    d.share, d.state = tickets, DomState.RUNNABLE
+    return d
+
+
+def counting_sched_domain(did: int, tickets: int, counter: list[int]):
+    """sched_domain, but every read of its pass_value or state adds one to counter[0]:
+    how many domains a scheduler decision looks at, whatever structure it keeps them in."""
+    from kernel.domain import Domain
+
+    class Counted(Domain):
+        def __getattribute__(self, name: str):
+            if name in ("pass_value", "state"):
+                counter[0] += 1
+            return object.__getattribute__(self, name)
+
+    d = Counted.__new__(Counted)
+    d.__dict__.update(sched_domain(did, tickets).__dict__)
+    return d

@@ -46,6 +46,7 @@
 static long
 cow_take(unsigned long va, long rights)
 {
+  /* BEGIN LAB cow: (void)va; (void)rights; return -ENOSYS; */
   void *scratch = (void *)COW_SCRATCH_VA;
   int perm = (int)(rights & PERM_RWX) | PERM_W;  // the mark goes: the page is private now
   long err;
@@ -67,6 +68,7 @@ cow_take(unsigned long va, long rights)
   }
   proc_info()->cow_copies++;
   return 0;
+  /* END LAB cow */
 }
 
 // Whether va is a page of the stack.
@@ -76,11 +78,15 @@ in_stack(unsigned long va)
   return va >= STACK_BOTTOM && va < USER_STACK_TOP;
 }
 
+static fault_handler_fn *before_fork;  // the fault handler fork found installed
+static int cow_installed;              // cow_fault is installed (perhaps behind another)
+
 // The fault handler of a process that has forked: a store to a marked page gets the
 // writer its own page, and a touch of a stack page fork did not give gets a fresh
-// one. Any other fault is not the library's to mend: the handler removes itself, so
-// the faulting instruction, run again, ends the process as the kernel ends any
-// unhandled fault (status 139, with its log line).
+// one. Any other fault goes to the handler installed before (sigalarm's, say), or, if
+// none, is not the library's to mend: the handler removes itself, so the faulting
+// instruction, run again, ends the process as the kernel ends any unhandled fault
+// (status 139, with its log line).
 static void
 cow_fault(struct fault_frame *frame)
 {
@@ -98,7 +104,10 @@ cow_fault(struct fault_frame *frame)
     if (frame->cause == CAUSE_STORE_PAGE_FAULT && rights >= 0 && (rights & PERM_MARK) && cow_take(va, rights) == 0)
       return;
   }
-  fault_handler_install(NULL);
+  if (before_fork != NULL)
+    before_fork(frame);
+  else
+    fault_handler_install(NULL);
 }
 
 // Give child npages pages from va, which are all copy-on-write pages or all not
@@ -106,12 +115,14 @@ cow_fault(struct fault_frame *frame)
 static long
 fork_run(long child, unsigned long va, unsigned long npages, int cow)
 {
+  /* BEGIN LAB cow: (void)child; (void)va; (void)npages; (void)cow; return -ENOSYS; */
   int mask = PERM_R | PERM_X | (cow ? PERM_MARK : 0);  // never W: only narrows
   long placed = sys_page_map_range(0, (void *)va, child, (void *)va, npages, mask);
 
   if (placed > 0 && cow)
     placed = sys_page_map_range(0, (void *)va, 0, (void *)va, npages, mask);
   return cow || placed < 0 ? placed : 0;
+  /* END LAB cow */
 }
 
 // Give child the pages of [lo, hi): each maximal run of read-only pages shared as it
@@ -205,10 +216,12 @@ fork(void)
   slot = free_child_slot(p);
   if (slot < 0)
     return -EAGAIN;
-  if (__fault_handler != cow_fault) {
+  if (!cow_installed) {
+    before_fork = __fault_handler;
     err = fault_handler_install(cow_fault);
     if (err < 0)
       return err;
+    cow_installed = 1;
   }
   console_flush();  // else the child's copy of the buffer would print it again
   child = sys_domain_create();

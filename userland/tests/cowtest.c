@@ -3,8 +3,9 @@
 //
 //   cowtest [M [K]]     (defaults 16 and 5; K <= M <= 64)
 //
-// The parent fills M pages, then forks. The child reads all M pages and writes K of
-// them, and prints how many pages copy-on-write faults copied meanwhile
+// The parent fills M pages, then forks, and writes into one more page before it
+// waits (the child must not see that). The child reads all M pages and
+// writes K of them, and prints how many pages copy-on-write faults copied meanwhile
 // ("cowtest: child copied C pages for K writes to M pages"): C should be K. The
 // parent waits, then checks that none of the child's writes reached its own pages,
 // and writes K pages itself: nobody else maps them any more, so each is taken back
@@ -19,6 +20,7 @@
 #define MAX_PAGES 64
 
 static char region[MAX_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static volatile char after_fork[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));  // the parent writes it
 
 // The child: read every page, write the first k, and report the copies that took.
 // Exits 0 if exactly k pages were copied and every page read back right.
@@ -38,7 +40,8 @@ child(int m, int k)
   after = cow_copies();
   printf("cowtest: child copied %lu pages for %d writes to %d pages\n", after - before, k, m);
   printf("cowtest: child read %d wrong bytes\n", wrong);
-  exit(after - before == (unsigned long)k && wrong == 0 ? 0 : 1);
+  printf("cowtest: child sees %d of the parent's writes after fork\n", after_fork[0]);
+  exit(after - before == (unsigned long)k && wrong == 0 && after_fork[0] == 0 ? 0 : 1);
 }
 
 int
@@ -62,6 +65,7 @@ main(int argc, char *argv[])
     printf("cowtest: fork failed: %ld\n", pid);
     return 1;
   }
+  after_fork[0] = 1;  // before the child runs (it does when this one waits)
   if (waitpid(pid, &status, 0) != pid) {
     printf("cowtest: wait failed\n");
     return 1;

@@ -24,6 +24,7 @@
 #define CAUSE_INSN_PAGE_FAULT 12
 #define CAUSE_LOAD_PAGE_FAULT 13
 #define CAUSE_STORE_PAGE_FAULT 15
+/* CAUSE_REVOKE and CAUSE_ALARM (Lamina's own) come from <lamina/abi.h>. */
 
 #ifndef __ASSEMBLER__
 

@@ -56,6 +56,10 @@ long sys_page_query_range(long dom, void *va, unsigned long npages, unsigned cha
  * pages unmapped, or -errno. */
 long sys_page_unmap_range(long dom, void *va, unsigned long npages);
 
+/* Have the fault handler called with cause CAUSE_ALARM each time this domain has run
+ * another interval of its own instructions (0: no more). 0 or -errno. */
+long sys_alarm(unsigned long interval);
+
 /* Create a child domain (exofork). Returns its id in the caller, 0 in the child, or -errno. */
 long sys_domain_create(void);
 
