@@ -108,6 +108,44 @@ def shell(script: str, budget: int = DEFAULT_BUDGET) -> Guest:
         return boot(shell_system(options), budget, options)
 
 
+def fresh_disk(scratch: Path) -> Path:
+    """A copy of the tree's disk image (its programs on ext2), in scratch."""
+    import shutil
+
+    from toolchain.build import build_all, default_build_dir
+    from toolchain.diskimage import build_disk_image
+
+    build = default_build_dir()
+    disk = scratch / "disk.img"
+    shutil.copyfile(build_disk_image(build_all(build), build), disk)
+    return disk
+
+
+def with_file_server(disk: Path, *commands: str, budget: int = DEFAULT_BUDGET) -> Guest:
+    """The file server fsd, alone bound to disk, and a console-bound client per command
+    ("@fsd" in a command is fsd's id); run to the end."""
+    from lamina.config import BindingSpec, DomainSpec
+
+    console = BindingSpec("console")
+    domains = [DomainSpec("fsd", "fsd", (), bindings=(console, BindingSpec("disk", 0, disk.stat().st_size // 512)))]
+    for i, command in enumerate(commands):
+        argv = command.split()
+        domains.append(DomainSpec(f"client{i}", argv[0], tuple(argv[1:]), bindings=(console,), caps=("fsd",)))
+    return boot(SystemConfig("fileserver", disk=str(disk), domains=tuple(domains)), budget)
+
+
+def fsck(disk: Path) -> str:
+    """What is wrong with the ext2 image: e2fsck -fn's report, or toolchain/ext2's checker's
+    where e2fsprogs is not installed; "" if the image is clean."""
+    from toolchain.ext2 import check_image, run_e2fsck
+
+    result = run_e2fsck(disk)
+    if result is None:
+        return "; ".join(str(p) for p in check_image(disk))
+    status, output = result
+    return "" if status == 0 else output.strip()[-600:]
+
+
 def run_system(config: SystemConfig, max_instructions: int = DEFAULT_BUDGET) -> Guest:
     """Run a configuration for max_instructions guest instructions (or to its end)."""
     return boot(config, max_instructions)

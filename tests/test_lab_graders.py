@@ -78,6 +78,18 @@ MISTAKES = {
         "ipc", "kernel/ipc.py",
         "        k.handoff = server  # the caller waits, the server has work: switch straight to it\n", "",
         "test_a_call_hands_the_cpu_straight_to_the_server_and_a_reply_straight_back", "k.handoff"),
+    # fs: the double indirect indexes swapped: each block gets an indirect block of its own
+    "fs-double-indexes-swapped": Mistake(
+        "fs", "userland/lib/ext2/ext2_bmap.c",
+        "    idx[1] = (uint32_t)(fblock / p);\n    idx[2] = (uint32_t)(fblock % p);\n    return 2;",
+        "    idx[1] = (uint32_t)(fblock % p);\n    idx[2] = (uint32_t)(fblock / p);\n    return 2;",
+        "test_a_file_of_300_blocks_reads_back_through_the_double_indirect_block", "one single indirect block under it"),
+    # fs: truncation frees the data blocks under an indirect block but never the indirect block itself
+    "fs-indirect-leaked": Mistake(
+        "fs", "userland/lib/ext2/ext2_bmap.c",
+        "  if (err < 0 || first < keep)\n    return err;\n  err = block_free(fs, block);\n",
+        "  if (err < 0 || first < keep || 1)\n    return err;\n  err = block_free(fs, block);\n",
+        "test_cutting_and_removing_files_gives_back_every_block", "double indirect tree goes entirely"),
 }
 
 
