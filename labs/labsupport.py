@@ -146,6 +146,55 @@ def fsck(disk: Path) -> str:
     return "" if status == 0 else output.strip()[-600:]
 
 
+@dataclass
+class Network:
+    """What machines on one switch showed: each machine's console, and every frame
+    the switch carried (in order)."""
+
+    texts: list[str]
+    frames: list[bytes]
+    dropped: int
+
+    def values(self, machine: int) -> dict[str, int]:
+        """The "name = number" lines machine printed (netd's counters, nc's results)."""
+        out = {}
+        for line in self.texts[machine].splitlines():
+            name, sep, value = line.partition(" = ")
+            if sep and " " not in name and value.lstrip("-").isdigit():
+                out[name] = int(value)
+        return out
+
+
+def machines(scratch: Path, *clients_of: list[str], drop_every: int = 0,
+             until: int = 400_000_000) -> Network:
+    """Machines 10.0.0.1, 10.0.0.2, ... on one switch, each running netd and its
+    client commands ("-N @netd" put in front of each command's arguments); the switch
+    loses every drop_every-th frame if given. Run until all is quiet."""
+    from emulator.pcap import read_pcap
+    from lamina.cluster import boot_cluster
+    from lamina.config import BindingSpec, DomainSpec
+
+    console, nic = BindingSpec("console"), BindingSpec("nic")
+    configs, outs = [], []
+    for n, commands in enumerate(clients_of):
+        domains = [DomainSpec("netd", "netd", (), bindings=(console, nic))]
+        for i, command in enumerate(commands):
+            program, *args = command.split()
+            domains.append(DomainSpec(f"c{i}", program, ("-N", "@netd", *args), bindings=(console,)))
+        configs.append(SystemConfig(f"m{n}", domains=tuple(domains)))
+        outs.append(bytearray())
+    options = [RunOptions(console_sink=o.extend, log=lambda line: None) for o in outs]
+    pcap = scratch / "net.pcap"
+    cluster = boot_cluster(configs, options, pcap=pcap)
+    cluster.switch.drop_every = drop_every
+    try:
+        cluster.run(until)
+    finally:
+        cluster.shutdown()
+    frames = [f for _, _, f in read_pcap(pcap.read_bytes())]
+    return Network([o.decode(errors="replace") for o in outs], frames, cluster.switch.dropped)
+
+
 def run_system(config: SystemConfig, max_instructions: int = DEFAULT_BUDGET) -> Guest:
     """Run a configuration for max_instructions guest instructions (or to its end)."""
     return boot(config, max_instructions)

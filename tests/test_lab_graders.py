@@ -90,6 +90,18 @@ MISTAKES = {
         "  if (err < 0 || first < keep)\n    return err;\n  err = block_free(fs, block);\n",
         "  if (err < 0 || first < keep || 1)\n    return err;\n  err = block_free(fs, block);\n",
         "test_cutting_and_removing_files_gives_back_every_block", "double indirect tree goes entirely"),
+    # net: the UDP checksum over the header and data, but without the pseudo-header
+    "net-no-pseudo-header": Mistake(
+        "net", "userland/lib/net/udp.c",
+        "  sum = csum_fold(csum_add(csum_pseudo(netif.ip, ip, IP_PROTO_UDP, UDP_HLEN + len), u, UDP_HLEN + len));",
+        "  sum = csum_fold(csum_add(0, u, UDP_HLEN + len));",
+        "test_every_udp_checksum_on_the_wire_is_right", "pseudo-header"),
+    # net: bytes kept ahead join the stream, but their marks stay: they join again later
+    "net-marks-kept": Mistake(
+        "net", "userland/lib/net/ring.c",
+        "  while (r->len < SOCK_BUF && is_ahead(r, at)) {\n    mark_ahead(r, at, 0);\n",
+        "  while (r->len < SOCK_BUF && is_ahead(r, at)) {\n",
+        "test_tcp_keeps_the_segments_after_a_gap_and_joins_them_when_it_is_filled", "at its own place, once"),
 }
 
 

@@ -119,7 +119,7 @@ def test_socket_calls_refuse_bad_arguments_with_their_errors(tmp_path):
     v = reported(r.texts[0])
     expected = {
         "socket_bad_type": -91, "bind_bad_socket": -9, "close_huge_socket": -9,  # EPROTOTYPE, EBADF
-        "stats": 29, "info_ip": 0x0A000001, "halt_without_authority": -1,  # EPERM: no capability
+        "stats": 30, "info_ip": 0x0A000001, "halt_without_authority": -1,  # EPERM: no capability
         "bind_ok": 0, "bind_in_use": -98, "bind_twice": -22, "bind_foreign_ip": -22,  # EADDRINUSE, EINVAL
         "listen_udp": -95, "connect_udp": -95, "send_udp": -107,  # EOPNOTSUPP, ENOTCONN
         "sendto_too_big": -90, "sendto_port_0": -22, "sendto_off_subnet": -101,  # EMSGSIZE, ENETUNREACH

@@ -26,6 +26,7 @@ static const char *const stat_names[NET_NSTATS] = {
   "drop_tcp_malformed", "drop_tcp_no_socket", "drop_tcp_unacceptable",
   "drop_tcp_out_of_order", "drop_tcp_backlog",
   "arp_cache_drops", "tcp_retransmits", "tcp_rst_sent", "tcp_window_probes",
+  "tcp_out_of_order_kept",
 };
 
 // What the errors of the socket calls mean, in words.

@@ -129,12 +129,13 @@ enum net_stat {
   NS_DROP_TCP_MALFORMED,  /* truncated, bad data offset, or checksum wrong */
   NS_DROP_TCP_NO_SOCKET,  /* no connection or listener (answered with RST) */
   NS_DROP_TCP_UNACCEPTABLE,  /* outside the receive window, bad ACK, stray SYN/RST */
-  NS_DROP_TCP_OUT_OF_ORDER,  /* after a gap: dropped, the sender retransmits */
+  NS_DROP_TCP_OUT_OF_ORDER,  /* after a gap, and no room to keep it: the sender retransmits */
   NS_DROP_TCP_BACKLOG,  /* a SYN to a listener whose backlog is full */
   NS_ARP_CACHE_DROPS,  /* outgoing packets dropped waiting for ARP (not a receive drop) */
   NS_TCP_RETRANSMITS,  /* timeouts that sent unacknowledged data again */
   NS_TCP_RST_SENT,
   NS_TCP_WINDOW_PROBES,  /* timeouts that probed a peer's zero window */
+  NS_TCP_OUT_OF_ORDER_KEPT,  /* segments after a gap, kept until it is filled */
   NET_NSTATS
 };
 

@@ -36,11 +36,15 @@ enum tcp_state {
   TCP_TIME_WAIT
 };
 
-/* A byte queue: len bytes starting at data[head], wrapping around. */
+/* A byte queue: len bytes starting at data[head], wrapping around. A receive ring
+ * may also hold bytes *ahead* of its data, in its free space, that arrived before the
+ * bytes between (TCP's out-of-order segments): `ahead` marks them, a bit per byte of
+ * data[], and they join the data once the gap before them is filled. */
 struct ring {
   uint8_t data[SOCK_BUF];
   size_t head;
   size_t len;
+  uint8_t ahead[SOCK_BUF / 8];
 };
 
 /* The transmission control block (RFC 9293 3.3.1). Sequence numbers are mod 2^32.
@@ -115,6 +119,8 @@ size_t ring_get(struct ring *r, uint8_t *dst, size_t n);
 void ring_peek(const struct ring *r, size_t off, uint8_t *dst, size_t n);
 void ring_drop(struct ring *r, size_t n);
 size_t ring_room(const struct ring *r);
+size_t ring_put_ahead(struct ring *r, size_t off, const uint8_t *src, size_t n);
+size_t ring_join_ahead(struct ring *r);
 
 /* udp.c */
 long udp_sendto(struct sock *s, uint32_t ip, int port, const uint8_t *data, size_t len);

@@ -239,6 +239,26 @@ ack_transitions(struct sock *s)
     tcp_finish(s);
 }
 
+// A segment that starts after a gap: its data is kept in the receive ring's free space
+// (the window), to join the stream once the gap is filled; its FIN, if any, is left
+// for the peer to send again. A duplicate ACK tells the peer where the gap starts.
+// 0, or a drop reason if nothing of it could be kept.
+static long
+out_of_order_input(struct sock *s, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+  struct tcb *t = &s->tcb;
+  int open = t->state == TCP_ESTABLISHED || t->state == TCP_FIN_WAIT_1 || t->state == TCP_FIN_WAIT_2;
+  size_t kept = 0;
+
+  if (len > 0 && open && (s->owner != 0 || s->listener != SOCK_NONE))
+    kept = ring_put_ahead(&s->rx, seq - t->rcv_nxt, data, len);
+  tcp_output(s, TCP_OUT_ACK);
+  if (kept == 0)
+    return NS_DROP_TCP_OUT_OF_ORDER;
+  net_counters[NS_TCP_OUT_OF_ORDER_KEPT]++;
+  return 0;
+}
+
 // Take in the segment's data and FIN, in order (sixth to eighth checks).
 static long
 data_input(struct sock *s, const struct segment *g)
@@ -258,14 +278,14 @@ data_input(struct sock *s, const struct segment *g)
     len -= skip;
     seq += skip;
   }
-  if (seq != t->rcv_nxt) {
-    tcp_output(s, TCP_OUT_ACK);
-    return NS_DROP_TCP_OUT_OF_ORDER;
-  }
+  if (seq != t->rcv_nxt)
+    return out_of_order_input(s, seq, data, len);
   if (len > 0 && (t->state == TCP_ESTABLISHED || t->state == TCP_FIN_WAIT_1 || t->state == TCP_FIN_WAIT_2)) {
     size_t took = s->owner != 0 || s->listener != SOCK_NONE ? ring_put(&s->rx, data, len) : len;
-    t->rcv_nxt += (uint32_t)took;
     fin = fin && took == len;
+    if (took == len)
+      took += ring_join_ahead(&s->rx);  // the gap this filled may have had bytes after it
+    t->rcv_nxt += (uint32_t)took;
     sock_wake(s);
   } else if (len > 0) {
     fin = 0;  // data after the peer's FIN: not ours to take

@@ -25,6 +25,7 @@ udp_input(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
   ulen = get16(p + 4);
   if (ulen < UDP_HLEN || ulen > len)
     return NS_DROP_UDP_MALFORMED;
+  /* BEGIN LAB net: (void)src; (void)dst; (void)rec; (void)s; return NS_DROP_UDP_NO_SOCKET; */
   // A zero checksum means the sender computed none (RFC 768).
   if (get16(p + 6) != 0 && csum_fold(csum_add(csum_pseudo(src, dst, IP_PROTO_UDP, ulen), p, ulen)) != 0)
     return NS_DROP_UDP_MALFORMED;
@@ -40,6 +41,7 @@ udp_input(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
   ring_put(&s->rx, p + UDP_HLEN, ulen - UDP_HLEN);
   sock_wake(s);
   return 0;
+  /* END LAB net */
 }
 
 // Send len bytes of data from s's port to ip:port. len, or -errno.
@@ -52,6 +54,7 @@ udp_sendto(struct sock *s, uint32_t ip, int port, const uint8_t *data, size_t le
 
   if (len > IP_MAX_PAYLOAD - UDP_HLEN)
     return -EMSGSIZE;
+  /* BEGIN LAB net: (void)s; (void)ip; (void)port; (void)data; (void)u; (void)sum; (void)r; return -ENOSYS; */
   put16(u, (uint32_t)s->lport);
   put16(u + 2, (uint32_t)port);
   put16(u + 4, (uint32_t)(UDP_HLEN + len));
@@ -61,6 +64,7 @@ udp_sendto(struct sock *s, uint32_t ip, int port, const uint8_t *data, size_t le
   put16(u + 6, sum == 0 ? 0xffff : sum);  // 0 would mean "no checksum"
   r = ip_send(ip, IP_PROTO_UDP, UDP_HLEN + len);
   return r < 0 ? r : (long)len;
+  /* END LAB net */
 }
 
 // Take the oldest datagram queued on s: up to max bytes of it into dst (the rest
