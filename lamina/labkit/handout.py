@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 from lamina.labkit.catalog import LABS_DIR, Lab
-from lamina.labkit.markers import SUFFIXES, carve
+from lamina.labkit.markers import ANSWERS, SUFFIXES, carve
 
 SKIPPED = {".git", "build", "mutants", "__pycache__", ".pytest_cache", ".hypothesis"}
 # Fixed author and dates: the same solution tree gives the same handout commit.
@@ -53,7 +53,8 @@ def instructor_only(path: Path) -> bool:
 def carved_bytes(root: Path, path: Path, stubbed: set[str]) -> bytes:
     """One file with the regions of the labs in `stubbed` carved out, all markers gone."""
     data = (root / path).read_bytes()
-    if path.suffix in SUFFIXES and b"LAB" in data and path.parts[0] != LABS_DIR:
+    carved = path.suffix in SUFFIXES and path.parts[0] != LABS_DIR or path.name == ANSWERS
+    if carved and b"LAB" in data:
         return carve(data.decode(), root / path, stubbed).encode()
     return data
 

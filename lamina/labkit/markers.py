@@ -33,6 +33,7 @@ END = re.compile(rf"^\s*(?:#|/\*|//)\s*END LAB (?P<lab>{NAME})\s*(?:\*/)?\s*$")
 DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)|^\s*class\s+(\w+)")
 C_FUNCTION = re.compile(r"^(?:[\w\s\*]+?[\s\*])?(\w+)\s*\([^;]*$")  # "name(" (or "int name(") at column 0
 SUFFIXES = (".py", ".c", ".h", ".S")
+ANSWERS = "answers.toml"  # a lab's answers file (labs/NAME/answers.toml): "#" markers, a stub each
 
 
 class MarkerError(ValueError):
@@ -126,10 +127,10 @@ def carve(text: str, path: Path, stubbed: set[str]) -> str:
 
 
 def regions_in_tree(root: Path, folders: tuple[str, ...] = ("kernel", "emulator", "userland")) -> list[Region]:
-    """Every region in the source folders of a tree."""
+    """Every region in the source folders of a tree, and in the labs' answers files."""
     found: list[Region] = []
-    for folder in folders:
-        for path in sorted((root / folder).rglob("*")):
-            if path.suffix in SUFFIXES and path.is_file() and "LAB" in (text := path.read_text(errors="replace")):
-                found.extend(find_regions(path, text))
+    paths = [p for folder in folders for p in sorted((root / folder).rglob("*")) if p.suffix in SUFFIXES]
+    for path in paths + sorted((root / "labs").glob(f"*/{ANSWERS}")):
+        if path.is_file() and "LAB" in (text := path.read_text(errors="replace")):
+            found.extend(find_regions(path, text))
     return found

@@ -19,6 +19,7 @@ typedef unsigned long __attribute__((may_alias)) word_t;
 void *
 memcpy(void *dst, const void *src, size_t n)
 {
+  /* BEGIN LAB bloat: unsigned char *d = dst; const unsigned char *s = src; while (n-- > 0) *d++ = *s++; return dst; */
   unsigned char *d = dst;
   const unsigned char *s = src;
 
@@ -37,6 +38,7 @@ memcpy(void *dst, const void *src, size_t n)
   while (n-- > 0)
     *d++ = *s++;
   return dst;
+  /* END LAB bloat */
 }
 
 // Copy n bytes from src to dst; the areas may overlap. Returns dst.
