@@ -11,6 +11,9 @@ import pytest
 from labsupport import fresh_disk, fsck, shell, with_file_server
 
 BUDGET = 400_000_000
+# fswork moves a 5 MiB file several times: 190 million instructions with the C library's
+# word-at-a-time memcpy, 430 million with lab bloat's byte-at-a-time handout.
+FSWORK_BUDGET = 1_000_000_000
 
 
 @pytest.mark.points(15)
@@ -28,7 +31,7 @@ def test_cutting_and_removing_files_gives_back_every_block(tmp_path):
 @pytest.mark.points(15)
 def test_the_file_services_workload_leaves_a_sound_image(tmp_path):
     disk = fresh_disk(tmp_path)
-    g = with_file_server(disk, "fswork @fsd", budget=BUDGET)
+    g = with_file_server(disk, "fswork @fsd", budget=FSWORK_BUDGET)
     m = re.search(r"fswork: (\d+) checks, (\d+) failed", g.output)
     assert m and m[2] == "0", f"fswork: {[line for line in g.output.splitlines() if 'FAILED' in line][:5]}; " \
                               f"{g.trouble()}"
