@@ -46,8 +46,8 @@ def test_identical_runs_put_identical_frames_on_the_wire(tmp_path):
     runs = []
     for n in range(2):
         (tmp_path / str(n)).mkdir()
-        runs.append(machines(tmp_path / str(n), [f"nc -g 20000 -s -l 5000", f"ping -s {LATE}"],
-                             [f"nc -g 20000 -s 10.0.0.1 5000", f"ping -s {LATE}"], drop_every=5))
+        runs.append(machines(tmp_path / str(n), ["nc -g 20000 -s -l 5000", f"ping -s {LATE}"],
+                             ["nc -g 20000 -s 10.0.0.1 5000", f"ping -s {LATE}"], drop_every=5))
     assert runs[0].frames == runs[1].frames and runs[0].texts == runs[1].texts, \
         "two runs of the same machines differ: nothing in netd may depend on anything but its input"
     assert runs[0].values(0).get("received") == 20000
