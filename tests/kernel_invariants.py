@@ -296,6 +296,16 @@ def check_ipc_waits(k: Kernel) -> None:
         require(d in queue, f"{d.label} waits ({d.ipc.kind}) on {peer.label}, which has not queued it")
 
 
+def check_alarms(k: Kernel) -> None:
+    """An alarm is set only while there is a fault handler to deliver it to, and the
+    next one is always still ahead."""
+    for d in live_domains(k):
+        if d.alarm_interval:
+            require(d.fault_entry != 0,
+                    f"{d.label} has an alarm every {d.alarm_interval:,} instructions but no fault handler")
+            require(d.alarm_left > 0, f"{d.label}'s next alarm is {-d.alarm_left:,} instructions overdue")
+
+
 # --- all of them ---------------------------------------------------------------------
 
 def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
@@ -310,6 +320,7 @@ def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
     check_domain_tree(k)
     check_ended_domains_hold_nothing(k, view)
     check_ipc_waits(k)
+    check_alarms(k)
     return view
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from emulator.riscv import PAGE_SIZE
-from kernel.abi import CONSOLE_WRITE_MAX, NOTIFY_USER_SHIFT, STRUCTS, USER_VA_LIMIT, Sys
+from kernel.abi import CONSOLE_WRITE_MAX, NOTIFY_USER_SHIFT, STRUCTS, TIMER_MAX, USER_VA_LIMIT, Sys
 
 KFUZZ_SOURCE = Path(__file__).resolve().parent.parent / "userland" / "tests" / "kfuzz.c"
 # The interpreter's protocol (argument kinds, pseudo-ops, limits), read from its source.
@@ -206,6 +206,7 @@ CALL_TABLE = [
     (4, S.DOMAIN_NAME, (DOMAIN, NAME_PTR)),
     (2, S.SET_FAULT_HANDLER, (DOMAIN, HANDLER_ENTRY, XSTACK_TOP)),
     (1, S.FAULT_RETURN, (pool((5, BAD_VAS), (1, ks("K_BUF"))),)),
+    (2, S.ALARM, (lits(0, 1, 7, 1000, 100_000, TIMER_MAX, TIMER_MAX + 1, -1),)),
     (6, S.IPC_CALL, (CALLEE, AGENT_CALL, AGENT_ARG, AGENT_ARG, AGENT_ARG, SEND_PAGE, WINDOW)),
     (2, S.IPC_RECV, (WINDOW,)),
     (2, S.IPC_REPLY, (CALLER, WORD, WORD, WORD, WORD, SEND_PAGE)),
