@@ -7,10 +7,19 @@ kernel's log lines, exit statuses, and the kernel itself for its counters.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from lamina.config import SystemConfig
 from lamina.system import RunOptions, RunResult, boot_config, run_config, run_programs
+
+
+def shared(fixture_name: str, config) -> str:
+    """The scope of a fixture whose guest run many tests read: once per module, except
+    under mutation testing (mutmut sets MUTANT_UNDER_TEST), where each test runs it
+    afresh. mutmut runs a mutant against the tests it saw reach the mutated function;
+    a run made once for the module is seen by its first test only."""
+    return "function" if "MUTANT_UNDER_TEST" in os.environ else "module"
 
 
 @dataclass

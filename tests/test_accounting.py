@@ -12,7 +12,7 @@ import capstone
 import pytest
 
 from emulator.elf import read_elf
-from guest import run
+from guest import run, shared
 
 BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "bltz", "bgez", "blez", "bgtz"}
 
@@ -36,7 +36,7 @@ def loop_body_length(elf_path) -> int:
     return loops[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def per_iteration() -> int:
     from toolchain.build import build_program
 

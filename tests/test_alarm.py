@@ -67,9 +67,10 @@ def test_a_handler_is_never_interrupted_and_alarms_due_meanwhile_are_counted_mis
 
 def test_the_call_refuses_bad_requests_and_counts_only_time_the_domain_runs():
     r = reported(alarmtest("calls").text)
+    assert r["calls.off_no_handler"] == 0  # turning off needs no handler
     assert r["calls.no_handler"] == -Errno.EINVAL  # no fault handler to deliver it to
     assert r["calls.install"] == 0 and r["calls.again"] == 0
-    assert r["calls.too_big"] == -Errno.EINVAL
+    assert r["calls.too_big"] == -Errno.EINVAL and r["calls.max"] == 0  # TIMER_MAX itself is allowed
     assert r["calls.after_sleep"] == 5  # 5,500 own instructions; a million asleep do not count
 
 
@@ -98,3 +99,33 @@ def test_fork_and_alarms_share_the_fault_handler():
 
 def test_the_cause_number_is_in_the_custom_range():
     assert 24 <= CAUSE_ALARM <= 31  # RISC-V reserves 24..31 of scause for custom use
+
+
+def test_an_alarm_never_stretches_the_callers_time_slice():
+    # An alarm further away than the slice's end leaves the end where it was: alarmtest
+    # asks for one every million instructions, beside a spinner, with slices of 10,000.
+    from lamina.config import DomainSpec, SystemConfig
+    from guest import run_system
+    from test_kernel_counters import Recorder
+
+    quantum = 10_000
+    recorder = Recorder()
+    config = SystemConfig("alarm-slices", quantum=quantum, domains=(
+        DomainSpec("alarm", "alarmtest", ("count", "1000000", "1")), DomainSpec("spin", "spin", ("2000000",))))
+    r = run_system(config, tracer=recorder)
+    alarm = r.domain(0).id  # it ends first: every slice of its was taken beside the spinner
+    longest = max(end - start for did, start, end in recorder.slices if did == alarm)
+    assert longest <= quantum + LATE_MAX, f"a slice of {longest:,} instructions, with a quantum of {quantum:,}"
+
+
+def test_in_handler_means_on_the_exception_stack_page():
+    # docs/abi.md: the exception stack is the page below xstack_top; a stack pointer at
+    # xstack_top is an empty exception stack, one at the page's bottom edge is below it.
+    from kernel.abi import XSTACK_SIZE
+    from kernel.domain import Domain
+    from kernel.upcall import in_handler
+
+    d = Domain(1, "d", [], None, None)  # type: ignore[arg-type]
+    d.xstack_top = top = 0x4000_3000
+    assert in_handler(d, top) and in_handler(d, top - 8) and in_handler(d, top - XSTACK_SIZE + 8)
+    assert not in_handler(d, top - XSTACK_SIZE) and not in_handler(d, top + 8)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from guest import boot, run, run_system
+from guest import boot, run, run_system, shared
 from kernel.abi import Errno, Notify
 from lamina.config import BindingSpec, DomainSpec, SystemConfig, config_for_programs
 from reported import reported
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def dev():
     r = run("devcalls", console_input=b"hello world")
     assert r.result.exit_status == 0, r.text + "\n".join(r.log)
@@ -24,7 +24,7 @@ def dev():
     return reported(r.text), r
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def narrow():
     bindings = (BindingSpec("console"), BindingSpec("disk", 0, 100), BindingSpec("nic", 17, 53))
     spec = DomainSpec("devcalls", "devcalls", ("narrow",), bindings=bindings)

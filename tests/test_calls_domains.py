@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from guest import run, run_system
+from guest import run, run_system, shared
 from kernel.abi import DomState, Errno, Notify
 from lamina.config import DomainSpec, SystemConfig
 from reported import reported
@@ -29,17 +29,17 @@ def finished(command: str):
     return reported(r.text), r
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def fork():
     return finished("exofork")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def dom():
     return finished("domcalls")[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def cap():
     return finished("capdemo")[0]
 

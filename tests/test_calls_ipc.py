@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from guest import run
+from guest import run, shared
 from kernel.abi import PAGE_SHARED, Errno, Notify, Perm
 from reported import reported
 
@@ -18,7 +18,7 @@ ROUND_TRIPS = 200
 USER_BIT0 = 1 << 16
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def ping():
     r = run(f"ipcping {ROUND_TRIPS}")
     assert r.result.exit_status == 0, r.text + "\n".join(r.log)
@@ -27,7 +27,7 @@ def ping():
     return reported(r.text), r
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def note():
     r = run("notifydemo")
     assert r.result.exit_status == 0, r.text + "\n".join(r.log)

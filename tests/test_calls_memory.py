@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from guest import run, run_system
+from guest import run, run_system, shared
 from kernel.abi import CAUSE_REVOKE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, Errno, Perm
 from kernel.memory import tables_bound
 from lamina.config import BindingSpec, DomainSpec, SystemConfig
@@ -21,7 +21,7 @@ RW = Perm.R | Perm.W
 QUOTA = 64  # the page quota quotademo fill runs under
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def mem():
     """memcalls' results, and its run."""
     r = run("memcalls")
@@ -29,7 +29,7 @@ def mem():
     return reported(r.text), r
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def fill():
     """quotademo fill's results: a domain booted with a quota of QUOTA frames."""
     spec = DomainSpec("quotademo", "quotademo", ("fill",), page_quota=QUOTA,
@@ -431,6 +431,18 @@ def test_a_child_without_a_handler_loses_pages_at_once():
     r, log = revocation("force")
     assert r["parent.child_held_right_after"] == r["parent.child_held"] - 5
     assert any("domain 2 (quotademo): revoked 5 pages" in line for line in log)
+
+
+def test_a_request_that_comes_during_the_handler_waits_for_it_to_return_then_comes_at_once():
+    # docs/abi.md: asynchronous upcalls never interrupt a handler; a revocation request
+    # comes as the handler returns with fault_return, in time to comply in that slice.
+    r, log = revocation("inhandler")
+    assert r["parent.set_quota"] == 0 and r["child.demand_read"] == 0
+    assert r["child.cause"] == CAUSE_REVOKE and r["child.tval"] == 5
+    assert r["child.nested"] == 0  # not inside the handler that was running
+    assert r["child.pages_after"] == r["child.quota"] == r["parent.child_held"] - 5
+    assert not any("revoked" in line for line in log)  # complied with: nothing taken by force
+    assert r["parent.child_status"] == 0
 
 
 def test_a_blocked_child_loses_pages_at_once_though_it_has_a_handler():

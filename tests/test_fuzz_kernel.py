@@ -23,14 +23,15 @@ from kernel.abi import SECTOR_SIZE, Sys
 from kfuzz_runner import DISK_SECTORS, FuzzRun, FuzzStats, run_setup
 from kfuzz_scripts import HANDLER, Arg, Call, P, S, Setup, lit, setups
 from lamina.system import RunOptions, load_program
+from guest import shared
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def kfuzz() -> ElfImage:
     return load_program("kfuzz", RunOptions())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small disk image the runs share (what they write there does not matter)."""
     path = tmp_path_factory.mktemp("kfuzz") / "disk.img"

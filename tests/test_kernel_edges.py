@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from guest import run
+from guest import run, shared
 from kernel.abi import PAGE_OWNED, PAGE_SHARED, Errno, Perm
 from reported import reported
 
 RW = int(Perm.R | Perm.W)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def edges() -> dict:
     r = run("edges")
     assert r.domain().exit_status == 0, r.text + "\n".join(r.log)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fs_images import fs_system, python_mkfs, read_back
-from guest import run, run_system
+from guest import run, run_system, shared
 from reported import reported
 
 
@@ -53,7 +53,7 @@ def test_a_childs_writes_never_reach_the_parents_pages() -> None:
     assert "cowtest: parent sees 0 pages changed, child exit 0" in r.text
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def w() -> dict:
     """What waittest reported (it runs once for all the tests that read it)."""
     return reported(finished("waittest").text)
@@ -124,7 +124,7 @@ def test_descriptors_share_offsets_through_dup_and_fork_and_redirect_with_dup2(t
     assert read_back(image, "/out.txt") == expected
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def pipes() -> dict:
     """What pipetest reported (one run, 20000 bytes: five times the ring)."""
     return reported(finished("pipetest", "20000").text)

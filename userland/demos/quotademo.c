@@ -6,6 +6,8 @@
 //   $ quotademo ignore    the same, but the handler gives nothing: the kernel takes it
 //   $ quotademo force     the child has no handler: the kernel takes pages at once
 //   $ quotademo blocked   the child has a handler but waits in ipc_recv: the same
+//   $ quotademo inhandler the request comes while the child runs its fault handler:
+//                         it waits for the handler to return, then comes at once
 //
 // Every result is a line "name = value" (tests/test_calls_memory.py).
 
@@ -19,6 +21,7 @@
 #include <lamina/syscall.h>
 
 #define AREA 0x10000000UL        // pages the quota fills
+#define DEMAND 0x30000000UL      // a page the inhandler child touches unmapped
 #define CHILD_PAGES 20           // pages a child allocates before its quota is lowered
 #define GIVE_BACK 5              // how far below its holdings the quota goes
 #define READY_BIT (1UL << NOTIFY_USER_SHIFT)
@@ -28,6 +31,8 @@ static unsigned long allocated;      // pages of AREA this domain has mapped
 static unsigned long revoke_cause;   // what the fault handler was called for
 static unsigned long revoke_tval;
 static volatile int revoke_seen;
+static volatile int in_busy;         // the inhandler child's handler is running
+static volatile int revoke_nested;   // a request came while it ran
 
 // The address of page n of the area.
 static void *
@@ -97,6 +102,29 @@ ignore(struct fault_frame *f)
   revoke_seen = 1;
 }
 
+// The inhandler child's handler: a revocation request is complied with (and noted if
+// it came while a fault was being handled); the fault (a load from DEMAND) is answered
+// by mapping the page and then waiting, in the handler, until the parent has lowered
+// this domain's quota: the request reaches it during the handler.
+static void
+busy(struct fault_frame *f)
+{
+  unsigned long quota;
+
+  if (f->cause == CAUSE_REVOKE) {
+    revoke_nested |= in_busy;
+    give_back(f);
+    return;
+  }
+  in_busy = 1;
+  quota = domain_info_of(0).page_quota;
+  sys_page_alloc(0, (void *)DEMAND, 1, RW);
+  sys_notify(domain_info_of(0).parent, READY_BIT);
+  while (domain_info_of(0).page_quota == quota)
+    sys_yield();
+  in_busy = 0;
+}
+
 // Install handler (if any), allocate CHILD_PAGES and tell the parent.
 static void
 take_pages(fault_handler_fn *handler)
@@ -120,6 +148,25 @@ runner(long arg)
   sys_yield();  // end the slice: a request not complied with is enforced now
   report("child.cause", revoke_cause);
   report("child.tval", revoke_tval);
+  report("child.pages_after", domain_info_of(0).pages);
+  report("child.quota", domain_info_of(0).page_quota);
+  return 0;
+}
+
+// A child that takes pages, then faults; its handler waits for the parent to lower
+// its quota. Reports what came when.
+static int
+fault_then_wait(long arg)
+{
+  (void)arg;
+  fault_handler_install(busy);
+  while (allocated < CHILD_PAGES && sys_page_alloc(0, area(allocated), 1, RW) == 0)
+    allocated++;
+  report("child.demand_read", *(volatile int *)DEMAND);  // the handler maps it, then waits
+  sys_yield();  // end the slice: a request not complied with is enforced now
+  report("child.cause", revoke_cause);
+  report("child.tval", revoke_tval);
+  report("child.nested", revoke_nested);
   report("child.pages_after", domain_info_of(0).pages);
   report("child.quota", domain_info_of(0).page_quota);
   return 0;
@@ -177,6 +224,17 @@ revoke_runner(fault_handler_fn *handler)
   return 0;
 }
 
+// Lower the quota of a child while it runs its fault handler, and wait for it to end.
+static int
+revoke_in_handler(void)
+{
+  long child = lower_child_quota(fault_then_wait, 0);
+
+  wait_for_bits(NOTIFY_CHILD);
+  report("parent.child_status", domain_info_of(child).exit_status);
+  return 0;
+}
+
 // Lower the quota of a child that waits in ipc_recv with a handler installed.
 static int
 revoke_waiter(void)
@@ -202,6 +260,8 @@ main(int argc, char *argv[])
     return revoke_runner(NULL);
   if (strcmp(mode, "blocked") == 0)
     return revoke_waiter();
-  printf("usage: quotademo fill | comply | ignore | force | blocked\n");
+  if (strcmp(mode, "inhandler") == 0)
+    return revoke_in_handler();
+  printf("usage: quotademo fill | comply | ignore | force | blocked | inhandler\n");
   return 2;
 }

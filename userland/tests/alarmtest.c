@@ -181,8 +181,8 @@ calls(void)
 {
   struct ipc_msg msg;
   unsigned long start, asleep, removed, rearmed, off;
-  long no_handler = sys_alarm(100), install = sigalarm(1000, tick);
-  long too_big = sys_alarm((unsigned long)TIMER_MAX + 1), again = sys_alarm(1000);
+  long off_no_handler = sys_alarm(0), no_handler = sys_alarm(100), install = sigalarm(1000, tick);
+  long too_big = sys_alarm((unsigned long)TIMER_MAX + 1), max = sys_alarm(TIMER_MAX), again = sys_alarm(1000);
   long remove, raw, rearm, stop;
 
   start = instret();
@@ -201,9 +201,11 @@ calls(void)
   stop = sys_alarm(0);
   spin_until(instret(), 5000);
   off = raw_alarms;
+  report("calls.off_no_handler", off_no_handler);
   report("calls.no_handler", no_handler);
   report("calls.install", install);
   report("calls.too_big", too_big);
+  report("calls.max", max);
   report("calls.again", again);
   report("calls.after_sleep", asleep);
   report("calls.remove", remove);
