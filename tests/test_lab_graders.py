@@ -30,6 +30,22 @@ class Mistake:
 
 
 MISTAKES = {
+    # util: find prints each name alone, not the path that leads to it
+    "util-names-not-paths": Mistake(
+        "util", "userland/bin/find.c",
+        "    consider(path, name);", "    consider(name, name);",
+        "test_find_lists_every_path_under_a_directory", "expected a/b, a/b/f and a/f"),
+    # syscall: sysinfo reports all the frames, not the free ones
+    "syscall-all-frames": Mistake(
+        "syscall", "kernel/syscall.py",
+        "SYSINFO.pack(k.frames.free_count,", "SYSINFO.pack(k.frames.nframes,",
+        "test_sysinfo_reports_the_free_frames_and_live_domains_at_the_call", "frames free"),
+    # pgtbl: every page mapped writable, whatever rights were asked for
+    "pgtbl-always-writable": Mistake(
+        "pgtbl", "kernel/vm.py",
+        "        self.ram.write_u64(slot, leaf_entry(pa, perm))\n        self.pages_mapped += 1",
+        "        self.ram.write_u64(slot, leaf_entry(pa, perm | Perm.R | Perm.W))\n        self.pages_mapped += 1",
+        "test_a_domain_cannot_reach_what_it_was_not_granted", "read-only text must be a store page fault"),
     # traps: a late alarm pushes every later one back (a full interval from the late one)
     "traps-drift": Mistake(
         "traps", "kernel/upcall.py",
