@@ -112,6 +112,12 @@ def test_set_fault_handler_refuses_bad_entries_and_stacks(faults, case):
     assert r[f"set_handler.{case}"] == -Errno.EINVAL
 
 
+@pytest.mark.parametrize("case", ["xstack_lowest", "xstack_at_limit", "restored"])
+def test_set_fault_handler_takes_an_exception_stack_at_either_end_of_its_range(faults, case):
+    r, _ = faults
+    assert r[f"set_handler.{case}"] == 0  # XSTACK_SIZE and USER_VA_LIMIT themselves are in the range
+
+
 def test_set_fault_handler_for_an_unknown_domain_is_esrch(faults):
     r, _ = faults
     assert r["set_handler.no_such_domain"] == -Errno.ESRCH

@@ -66,6 +66,17 @@ def test_waiting_callers_are_received_in_arrival_order(ping):
     assert r["queue.second_received"] == 1
 
 
+def test_a_page_offered_to_a_receiver_without_a_window_goes_nowhere(ping):
+    r, _ = ping
+    assert r["queue.no_window_page"] == 0
+    assert r["queue.page_zero_after"] == -Errno.ENOENT  # not mapped at address 0 in its place
+
+
+def test_a_reply_to_a_waiting_caller_returns_0(ping):
+    r, _ = ping
+    assert r["queue.reply"] == 0
+
+
 def test_calling_oneself_is_edeadlk(ping):
     r, _ = ping
     assert r["call.self"] == -Errno.EDEADLK

@@ -176,6 +176,11 @@ errors(void)
   report("set_handler.xstack_zero", sys_set_fault_handler(0, __fault_entry, NULL));
   report("set_handler.xstack_beyond_user",
          sys_set_fault_handler(0, __fault_entry, (void *)(USER_VA_LIMIT + PAGE_SIZE)));
+  // The edges xstack_top may take (docs/abi.md: XSTACK_SIZE..USER_VA_LIMIT, both in),
+  // then the handler back where it belongs.
+  report("set_handler.xstack_lowest", sys_set_fault_handler(0, __fault_entry, (void *)XSTACK_SIZE));
+  report("set_handler.xstack_at_limit", sys_set_fault_handler(0, __fault_entry, (void *)USER_VA_LIMIT));
+  report("set_handler.restored", sys_set_fault_handler(0, __fault_entry, top));
   report("set_handler.no_such_domain", sys_set_fault_handler(999, __fault_entry, top));
   report("fault_return.null", sys_fault_return(NULL));
   report("fault_return.unmapped", sys_fault_return((void *)(DEMAND_VA + 64 * PAGE_SIZE)));

@@ -119,8 +119,10 @@ static int
 queued_caller(long parent)
 {
   struct ipc_msg msg = {0, {sys_getid(), 0, 0, 0}, 0};
+  unsigned long stack_page = (unsigned long)&msg & ~(unsigned long)(PAGE_SIZE - 1);
 
-  return (int)ipc_call(parent, &msg, 0, NULL);
+  // It offers a page of its stack; the server receives with no window, so no page moves.
+  return (int)ipc_call(parent, &msg, stack_page | PERM_R, NULL);
 }
 
 // Two callers that block on us before we receive are received in arrival order.
@@ -136,7 +138,9 @@ callers_queue_in_order(void)
   while (domain_info_of(first).state != DOM_STATE_BLOCKED || domain_info_of(second).state != DOM_STATE_BLOCKED)
     sys_yield();
   report("queue.first_received", ipc_recv(NULL, &msg) == first && (long)msg.w[0] == first);
-  sys_ipc_reply(first, 0, 0, 0, 0, 0);
+  report("queue.no_window_page", (long)msg.page);  // offered, but no window to land in
+  report("queue.page_zero_after", sys_page_query(0, NULL));  // not mapped at 0 either
+  report("queue.reply", sys_ipc_reply(first, 0, 0, 0, 0, 0));
   report("queue.second_received", ipc_recv(NULL, &msg) == second && (long)msg.w[0] == second);
   sys_ipc_reply(second, 0, 0, 0, 0, 0);
   sys_domain_destroy(first);
