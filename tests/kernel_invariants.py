@@ -296,6 +296,17 @@ def check_ipc_waits(k: Kernel) -> None:
         require(d in queue, f"{d.label} waits ({d.ipc.kind}) on {peer.label}, which has not queued it")
 
 
+def check_ipc_queues(k: Kernel) -> None:
+    """A domain's queues hold only live domains waiting on it: callers not yet received
+    (waiting to "call"), and callers received and owed a reply (waiting for the "reply")."""
+    for d in live_domains(k):
+        for queue, kind in ((d.senders, "call"), (d.callers, "reply")):
+            for other in queue:
+                require(other.alive and other.ipc is not None and other.ipc.kind == kind and other.ipc.peer is d,
+                        f"{other.label} is in {d.label}'s {kind} queue but does not wait there "
+                        f"({other.ipc and other.ipc.kind})")
+
+
 def check_alarms(k: Kernel) -> None:
     """An alarm is set only while there is a fault handler to deliver it to, and the
     next one is always still ahead."""
@@ -320,6 +331,7 @@ def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
     check_domain_tree(k)
     check_ended_domains_hold_nothing(k, view)
     check_ipc_waits(k)
+    check_ipc_queues(k)
     check_alarms(k)
     return view
 

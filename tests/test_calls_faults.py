@@ -56,6 +56,7 @@ def test_a_handler_maps_a_missing_page_and_the_load_runs_again(faults):
 def test_the_fault_frame_holds_cause_tval_and_the_faulting_pc(faults):
     r, run_ = faults
     assert r["demand.cause"] == Cause.LOAD_PAGE_FAULT
+    assert r["demand.pad"] == 0  # docs/abi.md: the frame's last word is 0
     assert r["demand.tval"] == DEMAND_VA
     touch = function_range(run_.domain(), "touch")
     assert r["demand.touch"] == touch.start

@@ -147,3 +147,15 @@ def test_three_guests_with_3_2_1_tickets_get_3_2_1_of_the_instructions_within_a_
     total = sum(got)
     for d, tickets in zip(r.result.domains, (3, 2, 1)):
         assert abs(d.stats.instructions - total * tickets / 6) <= quantum, (got, total)
+
+
+def test_a_pass_advances_by_the_integer_stride_and_an_empty_slice_counts_as_one_instruction():
+    # stride = STRIDE1 // tickets, an integer (the paper's stride1 / tickets, rounded
+    # down); a slice that used no instruction is charged as one, so a domain that
+    # blocks at once still moves on.
+    s = StrideScheduler()
+    d = domain(1, 3)
+    stride = STRIDE1 // 3
+    for used, after in ((0, stride), (1, 2 * stride), (5, 7 * stride)):
+        s.charge(d, used)
+        assert d.pass_value == after and isinstance(d.pass_value, int), (used, d.pass_value, after)

@@ -51,6 +51,13 @@ def test_a_fatal_fault_appears_with_cause_and_tval():
     assert fault["name"] == "fatal: load page fault" and fault["args"]["tval"] == "0x0"
 
 
+def test_a_handled_fault_appears_as_an_upcall():
+    doc = traced("faulthandler", cats="fault")
+    names = [e["name"] for e in doc["traceEvents"] if e.get("cat") == "fault"]
+    # faulthandler handles every fault it makes: the demand load first
+    assert names and names[0] == "upcall: load page fault" and not any(n.startswith("fatal") for n in names)
+
+
 def test_notifications_are_flow_arrows_from_sender_to_receiver():
     doc = traced("exofork", cats="ipc")
     starts = [e for e in doc["traceEvents"] if e["ph"] == "s"]

@@ -87,6 +87,7 @@ demand_paging(void)
 
   report("demand.value", touch(p));
   report("demand.cause", first.cause);
+  report("demand.pad", (long)first.pad);
   report_hex("demand.tval", first.tval);
   report_hex("demand.pc", first.pc);
   report_hex("demand.touch", (unsigned long)touch);
