@@ -62,6 +62,7 @@ def test_every_round_trip_comes_back_with_its_own_answer(ping):
 
 def test_waiting_callers_are_received_in_arrival_order(ping):
     r, _ = ping
+    assert r["queue.destroy_waiting"] == 0  # the one between them, destroyed while queued, is skipped
     assert r["queue.first_received"] == 1
     assert r["queue.second_received"] == 1
 
@@ -70,6 +71,13 @@ def test_a_page_offered_to_a_receiver_without_a_window_goes_nowhere(ping):
     r, _ = ping
     assert r["queue.no_window_page"] == 0
     assert r["queue.page_zero_after"] == -Errno.ENOENT  # not mapped at address 0 in its place
+
+
+def test_a_page_the_receiver_cannot_pay_a_page_table_for_is_not_placed_but_the_call_arrives(ping):
+    r, _ = ping
+    assert r["tight.set_quota"] == 0 and r["tight.call"] == 0
+    assert r["tight.page_received"] == 0  # a5 = 0: no page came
+    assert r["tight.window_query"] == -Errno.ENOENT  # and nothing is mapped at the window
 
 
 def test_a_reply_to_a_waiting_caller_returns_0(ping):

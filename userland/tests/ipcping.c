@@ -130,13 +130,18 @@ static void
 callers_queue_in_order(void)
 {
   long first = child_create(queued_caller, sys_getid());
+  long doomed = child_create(queued_caller, sys_getid());
   long second = child_create(queued_caller, sys_getid());
   struct ipc_msg msg;
 
   sys_domain_set_state(first, DOM_STATE_RUNNABLE);
+  sys_domain_set_state(doomed, DOM_STATE_RUNNABLE);
   sys_domain_set_state(second, DOM_STATE_RUNNABLE);
-  while (domain_info_of(first).state != DOM_STATE_BLOCKED || domain_info_of(second).state != DOM_STATE_BLOCKED)
+  while (domain_info_of(first).state != DOM_STATE_BLOCKED || domain_info_of(doomed).state != DOM_STATE_BLOCKED ||
+         domain_info_of(second).state != DOM_STATE_BLOCKED)
     sys_yield();
+  // A caller destroyed while it waits in the queue leaves it: the next two are received.
+  report("queue.destroy_waiting", sys_domain_destroy(doomed));
   report("queue.first_received", ipc_recv(NULL, &msg) == first && (long)msg.w[0] == first);
   report("queue.no_window_page", (long)msg.page);  // offered, but no window to land in
   report("queue.page_zero_after", sys_page_query(0, NULL));  // not mapped at 0 either
@@ -185,6 +190,46 @@ dead_server(long srv)
   report("call.destroyed_server", ipc_call(srv, &msg, 0, NULL));
 }
 
+// A server with no frame to spare: its quota is what it holds. A page lent to it at a
+// window that needs a new page table cannot be placed: the call still arrives, with no
+// page. Replies with the page's address as received and page_query of the window.
+#define FAR_WINDOW 0x2000000000UL  // far from everything the server has mapped
+static int
+tight_server(long unused)
+{
+  struct ipc_msg msg;
+  long caller;
+
+  long quota;
+
+  (void)unused;
+  // set_quota takes no fewer than 16 pages (docs/abi.md): hold that many first
+  for (unsigned long va = SERVER_PAGE; domain_info_of(0).pages < 16; va += PAGE_SIZE)
+    sys_page_alloc(0, (void *)va, 1, PERM_R | PERM_W);
+  quota = sys_set_quota(0, (long)domain_info_of(0).pages);
+  caller = ipc_recv((void *)FAR_WINDOW, &msg);
+  msg.w[2] = (unsigned long)quota;
+  msg.w[0] = msg.page;
+  msg.w[1] = (unsigned long)sys_page_query(0, (void *)FAR_WINDOW);
+  ipc_reply_recv(caller, &msg, 0, NULL);
+  return 0;
+}
+
+// Lend a page to a server that cannot pay for the page table its window needs.
+static void
+lend_to_tight_server(void)
+{
+  long srv = child_create(tight_server, 0);
+  struct ipc_msg msg = {0, {0, 0, 0, 0}, 0};
+
+  sys_domain_set_state(srv, DOM_STATE_RUNNABLE);
+  report("tight.call", ipc_call(srv, &msg, CLIENT_PAGE | PERM_R, NULL));
+  report("tight.page_received", (long)msg.w[0]);
+  report("tight.window_query", (long)msg.w[1]);
+  report("tight.set_quota", (long)msg.w[2]);
+  sys_domain_destroy(srv);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -198,6 +243,7 @@ main(int argc, char *argv[])
   first_call(srv);
   report("round_trips", round_trips(srv, n));
   callers_queue_in_order();
+  lend_to_tight_server();
   call_errors(srv);
   dead_server(srv);
   return 0;
