@@ -195,3 +195,12 @@ def test_gradescope_output_of_a_failing_grade_keeps_the_reason(tmp_path):
     gs = json.loads(gradescope_json(g))
     assert gs["score"] == 0 and all(t["output"] and t["score"] == 0 for t in gs["tests"])
     assert "failures=\"" in junit_xml(g)
+
+
+def test_a_grader_file_that_does_not_parse_is_refused_naming_the_file_and_line(tmp_path):
+    from lamina.labkit.catalog import LabError, graded_tests
+
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("import pytest\n\n\ndef test_a(:\n    pass\n")
+    with pytest.raises(LabError, match=r"test_bad.py:4: a grader file that is not valid Python"):
+        graded_tests(bad, hidden=False)

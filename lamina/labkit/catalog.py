@@ -71,7 +71,11 @@ class Lab:
 def graded_tests(path: Path, hidden: bool) -> list[GradedTest]:
     """The test functions of a grader file and their points (0 if a test has none)."""
     tests = []
-    for node in ast.parse(path.read_text(), str(path)).body:
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except SyntaxError as err:  # a grader that does not parse: say where, not a traceback
+        raise LabError(f"{path}:{err.lineno}: a grader file that is not valid Python: {err.msg}") from None
+    for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
             tests.append(GradedTest(path, node.name, points_of(node), hidden))
     return tests
