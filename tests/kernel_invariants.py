@@ -218,6 +218,17 @@ def check_page_frames(k: Kernel, view: KernelView) -> None:
                                      f"which does not map it ({sorted(users)})")
 
 
+def check_mapping_counts(k: Kernel, view: KernelView) -> None:
+    """Each address space's count of pages mapped is the number of leaf entries the
+    walk of its page tables finds."""
+    walked: dict[int, int] = {}
+    for did, _va in view.mappings:
+        walked[did] = walked.get(did, 0) + 1
+    for d in live_domains(k):
+        require(d.space.pages_mapped == walked.get(d.id, 0),
+                f"{d.label} counts {d.space.pages_mapped} pages mapped; its page tables map {walked.get(d.id, 0)}")
+
+
 def check_owners(k: Kernel, view: KernelView) -> None:
     """Every frame in use is owned by a known domain, a live one unless only a disk
     request still holds the frame."""
@@ -326,6 +337,7 @@ def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
     check_no_frame_is_lost(k, view)
     check_table_frames(k, view)
     check_page_frames(k, view)
+    check_mapping_counts(k, view)
     check_owners(k, view)
     check_charges(k, view)
     check_domain_tree(k)
