@@ -255,6 +255,19 @@ def test_page_query_range_gives_a_byte_per_page_and_counts_the_mapped(mem):
     assert r["page_query_range.bytes"] == int.from_bytes(bytes([rw, rw, 0, rw, rx, 0, 0, 0]), "little")
 
 
+def test_the_range_calls_work_across_a_leaf_tables_edge(mem):
+    # Four pages, two each side of a 2 MiB boundary (where one Sv39 leaf table ends and
+    # the next begins), mapped elsewhere across another boundary, queried with a page
+    # of hole on each side, read through, and unmapped.
+    r, _ = mem
+    shared_r = query_byte(Perm.R, True, True)  # this domain's frames, now mapped twice
+    assert (r["range_edge.alloc"], r["range_edge.map"], r["range_edge.query"]) == (0, 4, 4)
+    assert r["range_edge.bytes"] == int.from_bytes(bytes([0, shared_r, shared_r, shared_r, shared_r, 0, 0, 0]),
+                                                    "little")
+    assert (r["range_edge.first_sees"], r["range_edge.last_sees"]) == (11, 44)
+    assert (r["range_edge.unmap"], r["range_edge.after"], r["range_edge.source_kept"]) == (4, 0, 4)
+
+
 @pytest.mark.parametrize("case, errno", [("zero_pages", Errno.EINVAL), ("unaligned", Errno.EINVAL),
                                          ("beyond_user", Errno.EINVAL), ("bad_buffer", Errno.EFAULT),
                                          ("read_only_buffer", Errno.EFAULT), ("no_such_domain", Errno.ESRCH)])

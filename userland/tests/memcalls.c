@@ -223,6 +223,21 @@ ranges(void)
   before = pages_held();
   report("page_unmap_range.last_mappings", sys_page_unmap_range(0, area(40), 8));
   report("page_unmap_range.frames_freed", before - pages_held());
+
+  // Ranges across a leaf table's edge (2 MiB): four pages, two on each side of it.
+  char *edge = (char *)AREA + 0x200000 - 2 * PAGE_SIZE, *far = (char *)AREA + 0x600000 - 2 * PAGE_SIZE;
+  report("range_edge.alloc", sys_page_alloc(0, edge, 4, RW));
+  ((volatile long *)edge)[0] = 11;
+  ((volatile long *)(edge + 3 * PAGE_SIZE))[0] = 44;
+  report("range_edge.map", sys_page_map_range(0, edge, 0, far, 4, PERM_R));
+  report("range_edge.query", sys_page_query_range(0, far - PAGE_SIZE, 6, answer));
+  report("range_edge.bytes", bytes_le(answer));
+  report("range_edge.first_sees", ((volatile long *)far)[0]);
+  report("range_edge.last_sees", ((volatile long *)(far + 3 * PAGE_SIZE))[0]);
+  report("range_edge.unmap", sys_page_unmap_range(0, far - PAGE_SIZE, 6));
+  report("range_edge.after", sys_page_query_range(0, far, 4, answer));
+  report("range_edge.source_kept", sys_page_query_range(0, edge, 4, answer));
+  sys_page_unmap_range(0, edge, 4);
 }
 
 // The same calls on a stopped child, which this domain has authority over: frames
