@@ -10,6 +10,7 @@ LAMINA_LAB_TRACES set, each run leaves a Perfetto trace there, named after the t
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,12 @@ from lamina.config import SystemConfig, config_for_programs
 from lamina.system import RunOptions, RunResult, run_config
 
 DEFAULT_BUDGET = 50_000_000  # guest instructions: far more than any lab's programs need
+
+
+def values(text: str) -> dict[str, str]:
+    """The "name = value" lines a test program printed (userland/include/lamina/report.h),
+    the values as printed."""
+    return dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
 
 
 @dataclass
@@ -33,6 +40,11 @@ class Guest:
     @property
     def kernel(self):
         return self.result.kernel
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The "name = value" lines the programs printed."""
+        return values(self.output)
 
     @property
     def lines(self) -> list[str]:
@@ -106,6 +118,25 @@ def shell(script: str, budget: int = DEFAULT_BUDGET) -> Guest:
         shutil.copyfile(image, disk)
         options = RunOptions(disk=disk, console_input=script.encode())
         return boot(shell_system(options), budget, options)
+
+
+def lamina_in(tree: Path | str, *args: str) -> str:
+    """What `lamina ARGS` prints, run in another tree (the instructor's, say) with its
+    own build directory."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LAMINA_BUILD_DIR", "LAMINA_LAB_TREE")}
+    return subprocess.run([sys.executable, "-m", "lamina.cli", *args], cwd=tree, env=env,
+                          capture_output=True, text=True, check=True).stdout
+
+
+@functools.lru_cache(maxsize=None)
+def bloat_study(tree: str) -> dict:
+    """`lamina bloat`'s figures for a tree: {(workload, layering): cost}."""
+    import json
+
+    return {(c["workload"], c["layering"]): c for c in json.loads(lamina_in(tree, "bloat", "--json"))["costs"]}
 
 
 def fresh_disk(scratch: Path) -> Path:

@@ -7,14 +7,13 @@ into the grader. Crossings and messages do not depend on memcpy's speed."""
 
 from __future__ import annotations
 
-import functools
 import os
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from labsupport import guest
+from labsupport import bloat_study, guest
 
 # (answers.toml key, the study's workload, its layering, the figure)
 COUNTED = [
@@ -36,18 +35,9 @@ def answers() -> dict:
         return tomllib.load(f)
 
 
-@functools.lru_cache(maxsize=1)
 def reference() -> dict:
     """The study's figures on the instructor's tree: {(workload, layering): cost}."""
-    import json
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k != "LAMINA_BUILD_DIR"}
-    done = subprocess.run([sys.executable, "-m", "lamina.cli", "bloat", "--json"], cwd=root, env=env,
-                          capture_output=True, text=True, check=True)
-    return {(c["workload"], c["layering"]): c for c in json.loads(done.stdout)["costs"]}
+    return bloat_study(str(Path(__file__).resolve().parents[2]))
 
 
 @pytest.mark.points(30)
@@ -73,7 +63,7 @@ def test_the_costliest_layer_of_a_read_through_the_file_server():
 @pytest.mark.points(10)
 def test_a_faster_memcpy_still_copies_every_byte_right():
     g = guest("copybench")
-    v = dict(line.split(" = ", 1) for line in g.output.splitlines() if " = " in line)
+    v = g.values
     assert 0 < int(v.get("copy.page_instructions", "-1")) < PAGE, \
         "memcpy still copies a byte at a time (or copybench did not run): nothing new to check yet"
     assert v.get("copy.wrong") == "0", \
@@ -84,7 +74,7 @@ def test_a_faster_memcpy_still_copies_every_byte_right():
 @pytest.mark.points(20)
 def test_a_page_copy_moves_several_bytes_an_instruction():
     g = guest("copybench")
-    v = dict(line.split(" = ", 1) for line in g.output.splitlines() if " = " in line)
+    v = g.values
     page = int(v.get("copy.page_instructions", "-1"))
     assert 0 < page < PAGE, \
         f"an aligned 4 KiB memcpy takes {page:,} instructions: a byte at a time costs at least two a byte; " \

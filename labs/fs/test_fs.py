@@ -20,7 +20,7 @@ BUDGET = 200_000_000
 def bigfile(tmp_path, *args: str):
     disk = fresh_disk(tmp_path)
     g = with_file_server(disk, " ".join(["bigfile", "@fsd", *args]), budget=BUDGET)
-    v = dict(line.split(" = ", 1) for line in g.output.splitlines() if " = " in line)
+    v = g.values
     return v, g, disk
 
 

@@ -17,15 +17,10 @@ from labsupport import guest
 BUDGET = 5_000_000  # guest instructions: each program needs under 500,000; a fault loop ends here
 
 
-def values(output: str) -> dict[str, str]:
-    """The "name = value" lines a test program prints."""
-    return dict(line.split(" = ", 1) for line in output.splitlines() if " = " in line)
-
-
 @pytest.mark.points(15)
 def test_a_page_fault_reaches_the_handler_which_maps_the_page_and_the_load_runs_again():
     g = guest("faulthandler", budget=BUDGET)
-    v = values(g.output)
+    v = g.values
     assert v.get("install") == "0", f"fault_handler_install failed: {v.get('install')}; {g.trouble()}"
     assert v.get("demand.cause") == "13", \
         f"the handler did not see a load page fault (cause 13) in its frame: cause = {v.get('demand.cause')}; " \

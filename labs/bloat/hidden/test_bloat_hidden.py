@@ -4,24 +4,12 @@ server), and no path made dearer."""
 
 from __future__ import annotations
 
-import functools
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from labsupport import guest
-
-
-@functools.lru_cache(maxsize=None)
-def study(tree: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "LAMINA_BUILD_DIR"}
-    done = subprocess.run([sys.executable, "-m", "lamina.cli", "bloat", "--json"], cwd=tree, env=env,
-                          capture_output=True, text=True, check=True)
-    return {(c["workload"], c["layering"]): c for c in json.loads(done.stdout)["costs"]}
+from labsupport import bloat_study, guest, lamina_in, values as reported
 
 
 def trees() -> tuple[str, str]:
@@ -31,12 +19,9 @@ def trees() -> tuple[str, str]:
 
 @pytest.mark.points(15)
 def test_the_page_copy_is_within_a_quarter_of_the_reference_solutions():
-    mine = dict(line.split(" = ", 1) for line in guest("copybench").output.splitlines() if " = " in line)
-    env = {k: v for k, v in os.environ.items() if k not in ("LAMINA_BUILD_DIR", "LAMINA_LAB_TREE")}
+    mine = guest("copybench").values
     _, root = trees()
-    done = subprocess.run([sys.executable, "-m", "lamina.cli", "run", "copybench"], cwd=root, env=env,
-                          capture_output=True, text=True, check=True)
-    ref = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
+    ref = reported(lamina_in(root, "run", "copybench"))
     have, want = int(mine.get("copy.page_instructions", "0") or 0), int(ref["copy.page_instructions"])
     assert 0 < have <= want * 5 // 4, \
         f"an aligned page copy takes {have:,} instructions; the reference solution's takes {want:,} (within a " \
@@ -46,7 +31,7 @@ def test_the_page_copy_is_within_a_quarter_of_the_reference_solutions():
 
 @pytest.mark.points(15)
 def test_a_read_through_the_file_server_costs_what_the_reference_solutions_does():
-    yours, reference = (study(t)[("read 4 KiB", "file server over IPC")] for t in trees())
+    yours, reference = (bloat_study(t)[("read 4 KiB", "file server over IPC")] for t in trees())
     assert yours["crossings"] == reference["crossings"] and yours["messages"] == reference["messages"], \
         "the optimisation changed how often a read crosses into the kernel or sends a message"
     assert yours["instructions"] <= reference["instructions"] * 1.1, \

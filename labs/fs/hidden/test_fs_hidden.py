@@ -20,7 +20,7 @@ FSWORK_BUDGET = 1_000_000_000
 def test_cutting_and_removing_files_gives_back_every_block(tmp_path):
     disk = fresh_disk(tmp_path)
     g = with_file_server(disk, "bigfile @fsd", budget=BUDGET)
-    v = dict(line.split(" = ", 1) for line in g.output.splitlines() if " = " in line)
+    v = g.values
     assert v.get("cut.sectors") == str(101 * 2), \
         f"after cutting 300 blocks to 100 the file holds {v.get('cut.sectors')} sectors: 100 data blocks and the " \
         f"single indirect block make 202 (the double indirect tree goes entirely)"

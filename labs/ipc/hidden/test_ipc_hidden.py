@@ -12,14 +12,10 @@ BUDGET = 20_000_000
 EDEADLK, ESRCH, EINVAL, EFAULT = 35, 3, 22, 14
 
 
-def values(g) -> dict[str, str]:
-    return dict(line.split(" = ", 1) for line in g.output.splitlines() if " = " in line)
-
-
 @pytest.mark.points(10)
 def test_every_error_of_call_recv_and_reply():
     g = guest("ipcping 5", budget=BUDGET)
-    v = values(g)
+    v = g.values
     want = {"call.self": -EDEADLK, "call.no_such_domain": -ESRCH, "call.exited_server": -ESRCH,
             "call.server_exits_before_reply": -ESRCH, "call.page_write_only": -EINVAL,
             "call.window_unaligned": -EINVAL, "call.page_unmapped": -EFAULT, "recv.window_unaligned": -EINVAL,
@@ -30,10 +26,10 @@ def test_every_error_of_call_recv_and_reply():
 
 @pytest.mark.points(10)
 def test_callers_are_received_in_arrival_order_and_a_notification_first():
-    v = values(guest("ipcping 5", budget=BUDGET))
+    v = guest("ipcping 5", budget=BUDGET).values
     assert v.get("queue.first_received") == "1" and v.get("queue.second_received") == "1", \
         "waiting callers must be received first come, first served"
-    n = values(guest("notifydemo", budget=BUDGET))
+    n = guest("notifydemo", budget=BUDGET).values
     assert (n.get("order.first_sender"), n.get("order.second_sender_is_child")) == ("0", "1"), \
         f"a pending notification (sender 0) must be received before a queued call: {n}"
 

@@ -16,14 +16,10 @@ BUDGET = 5_000_000  # guest instructions: each program needs under 500,000; a fa
 LATE_MAX = 10
 
 
-def values(output: str) -> dict[str, str]:
-    return dict(line.split(" = ", 1) for line in output.splitlines() if " = " in line)
-
-
 @pytest.mark.points(10)
 def test_a_fault_inside_the_handler_gets_a_frame_below_the_first():
     g = guest("faulthandler", budget=BUDGET)
-    v = values(g.output)
+    v = g.values
     assert v.get("nested.max_depth") == "2" and v.get("nested.value") == "5", \
         f"a fault in the handler must push a second frame below the first, on the exception stack: {v}; {g.trouble()}"
 
@@ -53,7 +49,7 @@ def test_a_slow_handler_is_never_interrupted_and_missed_alarms_are_counted():
 
 @pytest.mark.points(10)
 def test_the_alarm_counts_only_the_domains_own_time_and_stops_with_its_handler():
-    v = values(guest("alarmtest calls", budget=BUDGET).output)
+    v = guest("alarmtest calls", budget=BUDGET).values
     assert v.get("calls.no_handler") == "-22", f"alarm() with no fault handler must be -EINVAL: {v}"
     assert v.get("calls.after_sleep") == "5", \
         f"{v.get('calls.after_sleep')} alarms in 5,500 own instructions around a million asleep: only the " \
