@@ -101,8 +101,6 @@ def sys_console_read(k: Kernel, d: Domain, buf: int, length: int) -> int:
 
 def console_input_arrived(k: Kernel) -> None:
     """Tell the domains that found no console input that some (or its end) is here."""
-    for did in sorted(k.console_readers):
-        reader = k.domains.get(did)
-        if reader is not None and reader.alive:
-            notify(k, reader, Notify.CONSOLE)
+    for did in sorted(k.console_readers):  # live domains: one that ends leaves the set
+        notify(k, k.domains[did], Notify.CONSOLE)
     k.console_readers.clear()

@@ -73,7 +73,7 @@ class Domain:
     alarm_interval: int = 0  # alarm(): an upcall every this many of its own instructions (0: none)
     alarm_left: int = 0  # its own instructions until the next one
     alarm_missed: int = 0  # alarms due (not delivered) since the last one delivered
-    revoke_target: int | None = None  # frames it must get down to (visible revocation)
+    revoking: bool = False  # asked to get down to its quota (visible revocation)
     notify_bits: int = 0
     timer: int = 0  # virtual time of its pending timer, 0 if none
     ipc: IpcWait | None = None

@@ -244,7 +244,7 @@ class Kernel:
         assert last is not None
         self._end_slice(last)
         self.current = None
-        if last.revoke_target is not None and last.alive:
+        if last.revoking and last.alive:
             memory.force_revocation(self, last)  # it had its slice to comply
         return last
 

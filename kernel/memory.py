@@ -217,6 +217,8 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
     target.page_quota = pages
     if target.subtree_pages > pages:
         request_revocation(k, target)
+    else:
+        check_revocation(k, target)  # raised back before it complied: nothing is owed
     return 0
 
 
@@ -225,7 +227,7 @@ def request_revocation(k: Kernel, d: Domain) -> None:
     not by the end of that time slice (the abort protocol). A domain that cannot run its
     handler first (none, not runnable, or the caller itself) loses them at once."""
     excess = d.subtree_pages - d.page_quota
-    d.revoke_target = d.page_quota
+    d.revoking = True
     if d.fault_entry and d.state == DomState.RUNNABLE and d is not k.current:
         d.pending_upcall = (CAUSE_REVOKE, excess)
     else:
@@ -233,24 +235,24 @@ def request_revocation(k: Kernel, d: Domain) -> None:
 
 
 def check_revocation(k: Kernel, d: Domain) -> None:
-    """After d freed memory: is an outstanding revocation satisfied?"""
-    if d.revoke_target is not None and d.subtree_pages <= d.revoke_target:
-        d.revoke_target = None
+    """After d freed memory or had its quota raised: is an outstanding revocation
+    satisfied? Then it ends, and a request not yet delivered is withdrawn."""
+    if d.revoking and d.subtree_pages <= d.page_quota:
+        d.revoking = False
+        if d.pending_upcall is not None and d.pending_upcall[0] == CAUSE_REVOKE:
+            d.pending_upcall = None
 
 
 def force_revocation(k: Kernel, d: Domain) -> None:
     """Take frames from d's subtree, highest addresses first, until it is within quota."""
-    target = d.revoke_target if d.revoke_target is not None else d.page_quota
     taken = 0
-    for victim in [d] + d.descendants():
-        if not victim.alive:
-            continue  # an exited domain holds nothing: its space is released
+    for victim in [d] + d.descendants():  # an exited one maps nothing: its space is released
         for m in sorted(victim.space.mappings(), key=lambda m: -m.va):
-            if d.subtree_pages <= target:
+            if d.subtree_pages <= d.page_quota:
                 break
             if k.frames.info(m.pa).owner == victim.id:
                 unmap_page(k, victim, m.va)
                 taken += 1
-    d.revoke_target = None
+    d.revoking = False
     if taken:
-        k.log(f"{d.label}: revoked {taken} pages to bring it within its quota of {target}")
+        k.log(f"{d.label}: revoked {taken} pages to bring it within its quota of {d.page_quota}")

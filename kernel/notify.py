@@ -41,7 +41,7 @@ def notify(k: Kernel, target: Domain, bits: int, sender: Domain | None = None) -
 
 def sys_notify(k: Kernel, d: Domain, dest: int, bits: int) -> int:
     """notify(dest, bits): set user notification bits (at or above 1 << 16) of dest."""
-    require(bits and not bits >> 64 and not bits & ((1 << NOTIFY_USER_SHIFT) - 1), Errno.EINVAL)
+    require(bits and not bits & ((1 << NOTIFY_USER_SHIFT) - 1), Errno.EINVAL)  # a register: < 2**64
     target = k.domains.get(dest)
     require(target is not None and target.alive, Errno.ESRCH)
     notify(k, target, bits, d)

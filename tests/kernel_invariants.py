@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 
 from emulator.riscv import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, SV39_LEVELS, pte_frame
-from kernel.abi import DomState, Perm
+from kernel.abi import CAUSE_REVOKE, DomState, Perm
 from kernel.domain import Domain
 from kernel.frames import KERNEL, FrameInfo, FrameKind
 from kernel.kernel import Kernel
@@ -328,6 +328,21 @@ def check_alarms(k: Kernel) -> None:
             require(d.alarm_left > 0, f"{d.label}'s next alarm is {-d.alarm_left:,} instructions overdue")
 
 
+def check_waiters_are_alive(k: Kernel) -> None:
+    """Only live domains wait for console input: one that ends leaves the set, so the
+    kernel never wakes an ended domain."""
+    for did in k.console_readers:
+        require(k.domains[did].alive, f"{k.domains[did].label} has ended but still waits for console input")
+
+
+def check_revocations(k: Kernel) -> None:
+    """A revocation request waits to be delivered only while a revocation is
+    outstanding: one withdrawn (the quota raised back) is never delivered."""
+    for d in live_domains(k):
+        if d.pending_upcall is not None and d.pending_upcall[0] == CAUSE_REVOKE:
+            require(d.revoking, f"{d.label} is to be asked for frames though no revocation is outstanding")
+
+
 # --- all of them ---------------------------------------------------------------------
 
 def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
@@ -345,6 +360,8 @@ def check_all(k: Kernel, reader: PageTableReader | None = None) -> KernelView:
     check_ipc_waits(k)
     check_ipc_queues(k)
     check_alarms(k)
+    check_waiters_are_alive(k)
+    check_revocations(k)
     return view
 
 

@@ -8,12 +8,15 @@ The programs exofork, domcalls and capdemo make the calls and print each result 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from guest import run, run_system, shared
 from kernel.abi import DomState, Errno, Notify
-from lamina.config import DomainSpec, SystemConfig
+from lamina.config import DomainSpec, SystemConfig, config_for_programs
 from reported import reported
+from toolchain.build import build_program
 
 AUTHORITY_CALLS = ["page_alloc", "page_query", "page_map_into", "page_map_from", "page_unmap",
                    "set_quota", "set_share", "set_fault_handler", "domain_set_regs",
@@ -203,11 +206,23 @@ def test_a_call_from_a_destroyed_domain_cannot_be_answered(dom):
 def test_a_domain_gives_its_child_a_share_up_to_its_own(dom):
     assert dom["set_share.child"] == 0
     assert dom["share.child"] == dom["share.mine"] // 2
+    assert dom["set_share.child_one"] == 0, "1 ticket is the least share, and allowed"
+    assert dom["set_share.child_equal_to_mine"] == 0, "a child may have as much as its parent"
+    assert dom["share.child_after_equal"] == dom["share.mine"]
     assert dom["set_share.child_above_mine"] == -Errno.EINVAL
+
+
+def test_the_largest_share_may_be_kept_and_given():
+    adhoc = config_for_programs([["domcalls", "topshare"]])
+    r = run_system(replace(adhoc, domains=(replace(adhoc.domains[0], share=1_000_000),)))
+    top = reported(r.text)
+    assert r.result.domains[0].exit_status == 0, r.text
+    assert (top["top.set_own"], top["top.set_child"], top["top.child"]) == (0, 0, 1_000_000)
 
 
 def test_a_domain_may_lower_but_not_raise_its_own_share(dom):
     assert dom["set_share.raise_own"] == -Errno.EPERM
+    assert dom["set_share.own_unchanged"] == 0, "setting one's own share to what it is is no raise"
     assert dom["set_share.lower_own"] == 0
     assert dom["share.mine_after"] == dom["share.mine"] - 10
 
@@ -293,8 +308,15 @@ def test_domain_name_errors(dom, case, errno):
 
 
 def test_a_name_does_not_lend_another_programs_symbols():
+    build_program("hello")  # the kernel finds only programs built already: make sure it is
     r = run("domcalls impostor")
     [line] = [x for x in r.log if "killed" in x]
     assert "(hello)" in line  # the name is what the domain asked for...
     assert "hello.c" not in line and "<" not in line  # ...but its pc is described by nothing
+
+
+def test_a_name_of_the_program_a_domain_runs_gives_its_symbols():
+    r = run("domcalls honest")
+    [line] = [x for x in r.log if "killed" in x]
+    assert "(domcalls)" in line and "<main+" in line and "domcalls.c:" in line, line
 

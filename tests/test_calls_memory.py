@@ -462,3 +462,37 @@ def test_a_blocked_child_loses_pages_at_once_though_it_has_a_handler():
     r, log = revocation("blocked")
     assert r["parent.child_held_right_after"] == r["parent.child_held"] - 5
     assert r["parent.destroy"] == 0
+
+
+def test_a_quota_raised_back_before_the_child_runs_withdraws_the_revocation():
+    # docs/abi.md: set_quota below what the subtree holds starts a revocation; raised
+    # back to what it holds before the child has had its slice, nothing is owed.
+    r, log = revocation("relent")
+    assert r["parent.set_quota"] == 0 and r["parent.raise_back"] == 0
+    assert "child.cause" in r, f"the child never held its quota again: pages were taken ({log})"
+    assert r["child.cause"] == 0, "the child was asked for frames it no longer owed"
+    assert r["child.pages_after"] == r["child.quota"] == r["parent.child_held"]
+    assert not any("revoked" in line for line in log)
+    assert r["parent.child_status"] == 0
+
+
+def test_forced_revocation_takes_the_highest_pages_the_domain_owns_first():
+    # docs/abi.md: pages are taken highest addresses first, and only pages the domain
+    # owns (its text, shared from the parent, is not its own). The expected pages come
+    # from the child's mappings as the kernel's page tables held them just before.
+    before: dict[int, list[tuple[int, int]]] = {}
+    taken: list[list[int]] = []
+
+    def watch(k, d):
+        for child in (c for c in k.domains.values() if c.alive and c.parent is not None):
+            now = [(m.va, k.frames.info(m.pa).owner) for m in child.space.mappings()]
+            gone = sorted({va for va, _ in before.get(child.id, [])} - {va for va, _ in now})
+            if len(gone) == 5:
+                owned = sorted((va for va, owner in before[child.id] if owner == child.id), reverse=True)
+                taken.append(gone)
+                assert gone == sorted(owned[:5]), f"took {[hex(v) for v in gone]}, not the 5 highest owned"
+            before[child.id] = now
+
+    r = run("quotademo force", before_run=lambda k: setattr(k, "after_syscall", lambda d: watch(k, d)))
+    assert r.result.exit_status == 0, r.text
+    assert len(taken) == 1, "the forced revocation was not seen"

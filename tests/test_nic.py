@@ -147,6 +147,12 @@ def test_frame_keys_read_protocol_and_port_and_never_fail_on_junk():
     assert frame_key(udp_frame(7, 9, proto=1), 2).hi == 0  # ICMP has no ports
     assert (frame_key(RAW, 2).lo, frame_key(RAW, 2).hi) == (0, 0)
     assert frame_key(udp_frame(7, 9)[:36], 2).hi == 0  # truncated before the ports
+    # The edges: 34 bytes hold the Ethernet and IPv4 headers, 2 more each port.
+    assert (frame_key(udp_frame(7, 9)[:34], 2).lo, frame_key(udp_frame(7, 9)[:34], 2).hi) == (17, 0)
+    assert frame_key(udp_frame(7, 9)[:33], 2).lo == 0, "33 bytes are no IPv4 frame"
+    assert frame_key(udp_frame(7, 9)[:36], 0).hi == 7 and frame_key(udp_frame(7, 9)[:35], 0).hi == 0
+    assert frame_key(udp_frame(7, 9)[:38], 2).hi == 9 and frame_key(udp_frame(7, 9)[:37], 2).hi == 0
+    assert frame_key(udp_frame(0x1234, 0xABCD), 2).hi == 0xABCD, "ports are big-endian"
     for length in range(80):
         frame_key(udp_frame(7, 9)[:length], 2)
         frame_key(bytes([0x08, 0x00, 0xFF] * 30)[:length], 2)
@@ -174,10 +180,15 @@ def test_an_arriving_frame_goes_to_the_most_specific_filter(tmp_path):
 # --- bounded queues -------------------------------------------------------------------
 
 def test_a_full_receive_queue_drops_and_counts_frames(tmp_path):
-    r = run_machines(tmp_path, machine("a", "flood", "50"), machine("b", "drain", "400000"))
-    assert reported(r.texts[0])["flooded"] == 50
+    from emulator.nic import TX_RING
+
+    n = TX_RING + 36  # more than the transmit ring holds: the sender must wait for it
+    r = run_machines(tmp_path, machine("a", "flood", str(n)), machine("b", "drain", "400000"))
+    flood = reported(r.texts[0])
+    assert flood["flooded"] == n
+    assert flood["ring_full"] > 0, "a send to a full transmit ring should get -EAGAIN"
     assert reported(r.texts[1])["drained"] == RX_QUEUE
-    assert r.cluster.kernels[1].nic_dropped == 50 - RX_QUEUE
+    assert r.cluster.kernels[1].nic_dropped == n - RX_QUEUE
 
 
 def test_the_nic_receive_ring_drops_when_full_without_touching_queued_frames():

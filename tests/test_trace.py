@@ -66,6 +66,20 @@ def test_notifications_are_flow_arrows_from_sender_to_receiver():
     assert problems(doc) == []
 
 
+def test_a_notification_starts_on_its_senders_track_and_a_kernel_one_on_the_kernels():
+    # quotademo comply: the child notifies its parent (user bit) when it has its pages;
+    # the kernel notifies the parent (NOTIFY_CHILD) when the child exits.
+    doc = traced("quotademo comply", cats="ipc")
+    names = {e["tid"]: e["args"]["name"] for e in doc["traceEvents"] if e.get("name") == "thread_name"}
+    flows = {}
+    for e in doc["traceEvents"]:
+        if e["ph"] in "sf" and e["name"] == "notify":
+            flows.setdefault(e["id"], {})[e["ph"]] = names[e["tid"]]
+    arrows = [(f["s"], f["f"]) for f in flows.values()]
+    assert ("domain 2 (quotademo)", "domain 1 (quotademo)") in arrows, arrows
+    assert ("kernel", "domain 1 (quotademo)") in arrows, arrows
+
+
 def test_timestamps_are_virtual_time_in_instructions():
     r_tracer = ChromeTrace(parse_categories("sched"))
     result = run("spin 5000", tracer=r_tracer).result

@@ -8,6 +8,8 @@
 //   $ quotademo blocked   the child has a handler but waits in ipc_recv: the same
 //   $ quotademo inhandler the request comes while the child runs its fault handler:
 //                         it waits for the handler to return, then comes at once
+//   $ quotademo relent    lower a child's quota, then raise it back to what the child
+//                         holds before the child runs: nothing is asked or taken
 //
 // Every result is a line "name = value" (tests/test_calls_memory.py).
 
@@ -172,6 +174,22 @@ fault_then_wait(long arg)
   return 0;
 }
 
+// A child that takes pages, then runs (yielding) until its quota is what it holds,
+// and reports what it holds after one more slice.
+static int
+relent_child(long arg)
+{
+  (void)arg;
+  take_pages(ignore);
+  while (domain_info_of(0).page_quota != domain_info_of(0).pages)
+    sys_yield();
+  sys_yield();  // end the slice: a revocation still outstanding would be enforced now
+  report("child.cause", revoke_cause);
+  report("child.pages_after", domain_info_of(0).pages);
+  report("child.quota", domain_info_of(0).page_quota);
+  return 0;
+}
+
 // A child that takes pages, then waits in ipc_recv for good.
 static int
 waiter(long arg)
@@ -235,6 +253,19 @@ revoke_in_handler(void)
   return 0;
 }
 
+// Lower a running child's quota, then raise it back to what the child holds before
+// the child has run: the revocation is withdrawn.
+static int
+relent(void)
+{
+  long child = lower_child_quota(relent_child, 0);
+
+  report("parent.raise_back", sys_set_quota(child, domain_info_of(child).pages));
+  wait_for_bits(NOTIFY_CHILD);
+  report("parent.child_status", domain_info_of(child).exit_status);
+  return 0;
+}
+
 // Lower the quota of a child that waits in ipc_recv with a handler installed.
 static int
 revoke_waiter(void)
@@ -262,6 +293,8 @@ main(int argc, char *argv[])
     return revoke_waiter();
   if (strcmp(mode, "inhandler") == 0)
     return revoke_in_handler();
-  printf("usage: quotademo fill | comply | ignore | force | blocked | inhandler\n");
+  if (strcmp(mode, "relent") == 0)
+    return relent();
+  printf("usage: quotademo fill | comply | ignore | force | blocked | inhandler | relent\n");
   return 2;
 }

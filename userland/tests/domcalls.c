@@ -195,7 +195,11 @@ shares(void)
   report("share.mine", mine);
   report("set_share.child", sys_set_share(child, mine / 2));
   report("share.child", domain_info_of(child).share);
+  report("set_share.child_one", sys_set_share(child, 1));
+  report("set_share.child_equal_to_mine", sys_set_share(child, mine));
+  report("share.child_after_equal", domain_info_of(child).share);
   report("set_share.child_above_mine", sys_set_share(child, mine + 1));
+  report("set_share.own_unchanged", sys_set_share(0, mine));
   report("set_share.raise_own", sys_set_share(0, mine + 1));
   report("set_share.zero", sys_set_share(child, 0));
   report("set_share.above_maximum", sys_set_share(0, 1000001));
@@ -203,6 +207,19 @@ shares(void)
   report("set_share.lower_own", sys_set_share(0, mine - 10));
   report("share.mine_after", domain_info_of(0).share);
   sys_domain_destroy(child);
+}
+
+// Run with the largest share there is (1,000,000 tickets): it may be kept and given.
+static int
+top_share(void)
+{
+  long child = child_create(spinner, 0);
+
+  report("top.set_own", sys_set_share(0, 1000000));
+  report("top.set_child", sys_set_share(child, 1000000));
+  report("top.child", domain_info_of(child).share);
+  sys_domain_destroy(child);
+  return 0;
 }
 
 // cap_grant's errors; its success is capdemo's subject.
@@ -292,6 +309,15 @@ impostor(void)
   return *(volatile int *)0;
 }
 
+// Name itself after the program it runs, then fault: the kernel checks that this
+// domain maps domcalls' text and describes the pc with domcalls' symbols.
+static int
+honest(void)
+{
+  sys_domain_name(0, "domcalls");
+  return *(volatile int *)0;
+}
+
 // Start a child with the console and exit at once.
 static int
 leave_an_orphan(void)
@@ -310,6 +336,10 @@ main(int argc, char *argv[])
     return leave_an_orphan();
   if (argc > 1 && strcmp(argv[1], "impostor") == 0)
     return impostor();
+  if (argc > 1 && strcmp(argv[1], "honest") == 0)
+    return honest();
+  if (argc > 1 && strcmp(argv[1], "topshare") == 0)
+    return top_share();
   trivial_calls();
   names();
   fresh_child();

@@ -1,0 +1,44 @@
+"""kernel/syscall.py's table: every number docs/abi.md lists reaches the handler named
+after it, with as many argument registers as the handler takes, and a kernel missing a
+handler refuses to start with a message that names the call.
+
+The table is built when the kernel is imported, so these tests call the builder
+again: a mistake in it must fail here, not only in a boot that every test shares.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from kernel import memory, syscall
+from kernel.abi import Sys
+
+MODULES = ("memory", "lifecycle", "upcall", "ipc", "notify", "bindings", "devices", "net", "syscall")
+
+
+def test_every_call_number_reaches_the_handler_named_after_it():
+    table = syscall.handlers()
+    assert sorted(table) == sorted(Sys)
+    for num, handler in table.items():
+        assert handler.__name__ == f"sys_{num.name.lower()}", f"{num.name} reaches {handler.__name__}"
+        assert handler.__module__.split(".")[-1] in MODULES, f"{num.name}'s handler is in {handler.__module__}"
+        assert handler is getattr(__import__(handler.__module__, fromlist=["_"]), handler.__name__)
+
+
+def test_each_entry_takes_the_argument_registers_its_handler_names():
+    table = syscall.handlers()
+    for num, (handler, nargs) in syscall.TABLE.items():
+        assert handler is table[num]
+        assert nargs == len(inspect.signature(handler).parameters) - 2  # all but (k, d)
+
+
+def test_a_number_no_call_has_is_enosys():
+    assert syscall.TABLE.get(max(Sys) + 1, syscall.UNKNOWN) == (syscall.unknown_call, 0)
+
+
+def test_a_missing_handler_stops_the_kernel_with_its_name(monkeypatch):
+    monkeypatch.delattr(memory, "sys_page_alloc")
+    with pytest.raises(ImportError, match=r"no handler for PAGE_ALLOC: write sys_<name>\(k, d, <arguments>\)"):
+        syscall.handlers()
