@@ -136,7 +136,7 @@ def share_frames(k: Kernel, src: Domain, dst: Domain, src_va: int, dst_va: int, 
             k.frames.remove_mapper(pa, src.id, src_va + offset)
     if move:
         src.space.set_entries(src_va, [0] * len(sources))
-        check_revocation(k, src)
+        check_revocation(src)
 
 
 def sys_page_unmap_range(k: Kernel, d: Domain, dom: int, va: int, npages: int) -> int:
@@ -151,7 +151,7 @@ def sys_page_unmap_range(k: Kernel, d: Domain, dom: int, va: int, npages: int) -
             k.frames.remove_mapper(pte_frame(e), target.id, va + i * PAGE_SIZE)
     if target is d:
         k.board.cpu.flush_tlb()
-    check_revocation(k, target)
+    check_revocation(target)
     return npages - olds.count(0)
 
 
@@ -193,7 +193,7 @@ def sys_page_unmap(k: Kernel, d: Domain, dom: int, va: int) -> int:
     target = k.resolve(d, dom)
     require(is_user_page(va), Errno.EINVAL)
     require(unmap_page(k, target, va), Errno.ENOENT)
-    check_revocation(k, target)
+    check_revocation(target)
     return 0
 
 
@@ -218,7 +218,7 @@ def sys_set_quota(k: Kernel, d: Domain, dom: int, pages: int) -> int:
     if target.subtree_pages > pages:
         request_revocation(k, target)
     else:
-        check_revocation(k, target)  # raised back before it complied: nothing is owed
+        check_revocation(target)  # raised back before it complied: nothing is owed
     return 0
 
 
@@ -234,7 +234,7 @@ def request_revocation(k: Kernel, d: Domain) -> None:
         force_revocation(k, d)
 
 
-def check_revocation(k: Kernel, d: Domain) -> None:
+def check_revocation(d: Domain) -> None:
     """After d freed memory or had its quota raised: is an outstanding revocation
     satisfied? Then it ends, and a request not yet delivered is withdrawn."""
     if d.revoking and d.subtree_pages <= d.page_quota:

@@ -102,6 +102,7 @@ def test_console_read_before_input_is_eagain_then_notify_console_follows():
     k.run()
     r = reported(bytes(b.output_buffer).decode())
     assert r["wait.sender"] == 0 and r["wait.bits"] == Notify.CONSOLE
+    assert r["wait.page"] == 0, "a notification carries no page"
     assert r["wait.read"] == 6 and r["wait.text"] == "typed"
     assert b.result.domains[0].exit_status == 0
 
@@ -115,8 +116,8 @@ def test_a_parent_passes_the_console_to_its_child(dev):
     assert "child: printed with a console binding from its parent" in run_.text
 
 
-@pytest.mark.parametrize("case", ["console_with_range", "unknown_device", "disk_empty_extent",
-                                  "nic_bad_protocol", "nic_bad_port"])
+@pytest.mark.parametrize("case", ["console_with_range", "console_with_hi", "console_with_lo", "unknown_device",
+                                  "disk_empty_extent", "nic_bad_protocol", "nic_bad_port"])
 def test_bind_grant_refuses_malformed_bindings(dev, case):
     r, _ = dev
     assert r[f"bind_grant.{case}"] == -Errno.EINVAL
@@ -125,6 +126,8 @@ def test_bind_grant_refuses_malformed_bindings(dev, case):
 def test_bind_grant_of_a_device_not_held_is_eperm(dev):
     r, _ = dev
     assert r["bind_grant.disk_not_held"] == -Errno.EPERM
+    assert r["bind_grant.nic_top_protocol"] == r["bind_grant.nic_top_port"] == -Errno.EPERM, \
+        "protocol 255 and port 65535 are well formed: refused only because the caller holds no NIC"
 
 
 def test_bind_grant_to_an_unknown_domain_is_esrch(dev):

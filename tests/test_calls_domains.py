@@ -129,6 +129,10 @@ def test_set_regs_on_the_caller_is_einval(dom):
     assert dom["set_regs.self"] == -Errno.EINVAL
 
 
+def test_set_regs_on_a_stopped_child_returns_0(dom):
+    assert dom["set_regs.stopped_child"] == 0
+
+
 def test_set_regs_with_an_odd_pc_is_einval(dom):
     assert dom["set_regs.odd_pc"] == -Errno.EINVAL
 

@@ -412,6 +412,11 @@ def test_a_domain_cannot_raise_its_own_quota(fill):
     assert fill["set_quota.raise_own"] == -Errno.EPERM
 
 
+def test_a_quota_may_be_set_to_the_callers_own(fill):
+    assert fill["set_quota.own_unchanged"] == 0, "setting one's own quota to what it is is no raise"
+    assert fill["set_quota.child_equal_to_mine"] == 0, "a child may have as large a quota as its parent"
+
+
 def test_set_quota_refuses_values_out_of_range(fill):
     assert fill["set_quota.below_minimum"] == -Errno.EINVAL
     assert fill["set_quota.child_above_mine"] == -Errno.EINVAL
@@ -496,3 +501,13 @@ def test_forced_revocation_takes_the_highest_pages_the_domain_owns_first():
     r = run("quotademo force", before_run=lambda k: setattr(k, "after_syscall", lambda d: watch(k, d)))
     assert r.result.exit_status == 0, r.text
     assert len(taken) == 1, "the forced revocation was not seen"
+
+
+def test_a_domain_that_unmaps_its_own_page_faults_on_the_next_access(mem):
+    mem, _ = mem
+    # The translation was in the hart's TLB: the kernel must flush it, or the load would
+    # still reach the old frame. memcalls' handler maps a zeroed page at the fault.
+    assert mem["stale.before"] == 1234
+    assert (mem["stale.unmap_range"], mem["stale.after_unmap_range"]) == (1, 0)
+    assert (mem["stale.unmap"], mem["stale.after_unmap"]) == (0, 0)
+    assert mem["stale.faults"] == 2

@@ -74,5 +74,64 @@ def test_re_arming_a_timer_does_not_pile_up_kernel_state():
     k, d = b.result.kernel, b.result.domains[0]
     for i in range(1, 1000):
         assert sys_timer(k, d, 10**9 + i) == 0
-    assert len(k.timers) <= 2 * len(k.domains) + 17
+        assert (10**9 + i, d.id) in k.timers, "dropping stale entries dropped the live one"
+        assert len(k.timers) <= 2 * len(k.domains) + 17
     assert d.timer == 10**9 + 999 and (10**9 + 999, d.id) in k.timers
+
+
+# --- the calls at their edges (docs/abi.md, disk_io and disk_info) ---------------------
+
+def edges(tmp_path, binding=(0, SECTORS), disk=True) -> dict:
+    from guest import run
+    from reported import reported
+
+    if not disk:
+        return reported(run("disktest -e").text)
+    r = run_system(disk_config(blank_image(tmp_path), binding=binding, args=("-e",)))
+    assert r.domain().exit_status == 0, r.text
+    return reported(r.text)
+
+
+def test_disk_io_accepts_its_largest_request_and_the_last_sector_and_refuses_past_them(tmp_path):
+    from kernel.abi import Errno
+
+    e = edges(tmp_path)
+    assert e["info"] == SECTORS
+    assert e["flush"] == e["count_max"] == e["last_sector"] == 0
+    assert e["bad_op"] == e["count_0"] == e["count_above_max"] == e["past_the_end"] == -Errno.EINVAL
+    assert e["read_into_read_only"] == -Errno.EFAULT, "a read needs the buffer writable"
+    assert e["write_from_read_only"] == 0, "a write needs it only readable"
+    assert e["write_from_unmapped"] == -Errno.EFAULT
+
+
+def test_two_requests_in_flight_each_complete_with_their_own_data(tmp_path):
+    e = edges(tmp_path)
+    assert (e["two.submitted"], e["two.read_back"], e["two.match"], e["flush_again"]) == (1, 0, 1, 0)
+
+
+def test_without_a_disk_binding_every_disk_call_is_eperm(tmp_path):
+    from kernel.abi import Errno
+
+    e = edges(tmp_path, binding=None)
+    assert e["info"] == e["flush"] == e["count_max"] == -Errno.EPERM
+    assert e["bad_op"] == e["count_0"] == -Errno.EINVAL  # the arguments are checked first
+
+
+def test_on_a_board_without_a_disk_every_disk_call_is_enodev(tmp_path):
+    from kernel.abi import Errno
+
+    e = edges(tmp_path, disk=False)
+    assert e["info"] == e["bad_op"] == e["flush"] == e["count_max"] == -Errno.ENODEV
+
+
+def test_the_trace_shows_each_request_for_as_long_as_the_disk_worked_on_it(tmp_path):
+    from emulator.disk import LATENCY, PER_SECTOR
+    from lamina.trace import ChromeTrace, parse_categories
+
+    tracer = ChromeTrace(parse_categories("device"))
+    run_system(disk_config(blank_image(tmp_path)), tracer=tracer)
+    work = [(e["name"], e["dur"], e["args"]["for"]) for e in tracer.document()["traceEvents"]
+            if e.get("cat") == "device" and e.get("ph") == "X"]
+    assert work == [("write 8 @ 100", LATENCY + 8 * PER_SECTOR, "domain 1 (t)"),
+                    ("read 8 @ 100", LATENCY + 8 * PER_SECTOR, "domain 1 (t)"),
+                    ("flush 0 @ 0", LATENCY, "domain 1 (t)")]

@@ -78,6 +78,38 @@ def test_a_call_switches_straight_to_the_server_and_a_reply_straight_back():
     assert handed >= 398  # 200 round trips: all but the first call, which found the server not yet waiting
 
 
+def test_a_hand_over_happens_only_from_a_blocked_domain_to_a_runnable_one_with_nothing_pending():
+    # Kernel.hand_over's guard, called outside any trap: each refusal must come before
+    # it touches the hart (which only a domain's trap may switch).
+    from guest import boot
+    from kernel.abi import CAUSE_REVOKE, DomState
+    from lamina.config import config_for_programs
+
+    k = boot(config_for_programs([["hello"], ["hello"]])).result.kernel
+    d, to = k.domains[1], k.domains[2]
+    for d_state, to_state, pending in ((DomState.RUNNABLE, DomState.RUNNABLE, None),
+                                       (DomState.BLOCKED, DomState.BLOCKED, None),
+                                       (DomState.BLOCKED, DomState.STOPPED, None),
+                                       (DomState.BLOCKED, DomState.RUNNABLE, (CAUSE_REVOKE, 1))):
+        d.state, to.state, to.pending_upcall = d_state, to_state, pending
+        assert k.hand_over(d, to) is False, f"handed over from a {d_state.name} domain to a {to_state.name} one"
+        assert k.current is None and k.switches == 0
+
+
+def test_the_domain_handed_the_cpu_runs_out_the_quantum_without_a_reschedule_owed():
+    # After a hand-over inside a trap, nothing is owed to the scheduler: the domain that
+    # now runs keeps the CPU until it blocks or its quantum ends, even across calls
+    # that do not block.
+    handovers = []
+
+    def watch(k, d):
+        if k.current is not None and k.current is not d:
+            handovers.append(k.reschedule_pending)
+
+    run(["ipcbench", "50"], before_run=lambda k: setattr(k, "after_syscall", lambda d: watch(k, d)))
+    assert len(handovers) >= 98 and not any(handovers), "a reschedule was left owed after a hand-over"
+
+
 def test_each_round_trip_is_two_switches_and_two_slices():
     def counts(n: int) -> tuple[int, int]:
         recorder = Recorder()

@@ -159,3 +159,41 @@ def test_a_pass_advances_by_the_integer_stride_and_an_empty_slice_counts_as_one_
     for used, after in ((0, stride), (1, 2 * stride), (5, 7 * stride)):
         s.charge(d, used)
         assert d.pass_value == after and isinstance(d.pass_value, int), (used, d.pass_value, after)
+
+
+def test_a_domain_woken_while_another_runs_alone_waits_at_most_to_the_end_of_that_quantum():
+    # Running alone, a domain keeps the CPU for up to ALONE_QUANTA quanta in one slice;
+    # the moment it wakes another domain, its slice is cut back to the end of the
+    # quantum it is in (kernel/kernel.py), so the woken domain waits less than a quantum.
+    from guest import run_system
+    from kernel.tracing import Tracer
+    from lamina.config import BindingSpec, DomainSpec, SystemConfig
+
+    class Slices(Tracer):
+        def __init__(self) -> None:
+            self.slices: list[tuple[str, int, int]] = []
+            self.notified: list[int] = []
+
+        def slice(self, d, start, end):
+            self.slices.append((d.name, start, end))
+
+        def message(self, sender, receiver, kind, at):
+            if kind == "notify" and sender is not None:
+                self.notified.append(at)
+
+    quantum, console = 10_000, (BindingSpec("console"),)
+    config = SystemConfig("wake", quantum=quantum, domains=(
+        DomainSpec("waiter", "notifydemo", ("wait",), bindings=console),
+        DomainSpec("poker", "notifydemo", ("poke", "1", "3000000"), bindings=console)))
+    tracer = Slices()
+    r = run_system(config, tracer=tracer)
+    assert [d.exit_status for d in r.result.domains] == [0, 0], r.text
+    [at] = tracer.notified
+    [(start, end)] = [(s, e) for name, s, e in tracer.slices if name == "poker" and s <= at <= e]
+    boundary = start + quantum * (1 + (at - start) // quantum)
+    # The hart stops at the end of a translated block (../shared/PLATFORM.md): the
+    # poker's loop is a block of a few instructions, so the slice ends within one.
+    assert boundary <= end < boundary + 16, \
+        f"the poker's slice from {start} woke the waiter at {at} and ran on to {end}, not {boundary}"
+    assert next(name for name, s, _ in tracer.slices if s >= end) == "waiter"
+    assert max(e - s for name, s, e in tracer.slices if name == "poker") > quantum, "it never ran alone"

@@ -4,10 +4,12 @@
 //                       received before a queued call; one wakes a blocked receiver;
 //                       the kernel's NOTIFY_CHILD arrives in the same word
 //   $ notifydemo wait   wait in ipc_recv until a message comes (perhaps never), print it
+//   $ notifydemo poke D N   notify domain D, then compute for about N instructions
 //
 // Every result is a line "name = value" (tests/test_calls_ipc.py).
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
@@ -132,11 +134,26 @@ wait_once(void)
   return 0;
 }
 
+// Notify dest, then keep the CPU busy: how long the woken domain waits for it is the
+// scheduler's business (tests/test_kernel_sched.py).
+static int
+poke(long dest, long n)
+{
+  volatile long sink = 0;
+
+  report("poke.notify", sys_notify(dest, USER_BIT(0)));
+  for (long i = 0; i < n / 4; i++)  // about four instructions a turn
+    sink += i;
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
   if (argc > 1 && strcmp(argv[1], "wait") == 0)
     return wait_once();
+  if (argc > 3 && strcmp(argv[1], "poke") == 0)
+    return poke(strtol(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
   errors();
   bits_accumulate();
   notification_before_call();

@@ -69,6 +69,7 @@ fill(void)
   report("fill.alloc_again", sys_page_alloc(0, area(allocated++), 1, RW));
   report("set_quota.below_minimum", sys_set_quota(0, 15));
   report("set_quota.raise_own", sys_set_quota(0, quota + 1));
+  report("set_quota.own_unchanged", sys_set_quota(0, quota));
   report("set_quota.no_such_domain", sys_set_quota(999, quota));
   report("set_quota.exactly_held", sys_set_quota(0, domain_info_of(0).pages));
   report("fill.quota_after", domain_info_of(0).page_quota);
@@ -81,6 +82,7 @@ fill(void)
     exit(0);  // never started, so never here
   report("domain_create.with_room", child > 0);
   report("set_quota.child_above_mine", sys_set_quota(child, quota + 1));
+  report("set_quota.child_equal_to_mine", sys_set_quota(child, domain_info_of(0).page_quota));
   return 0;
 }
 

@@ -106,6 +106,11 @@ bind_grant_errors(void)
   report("bind_grant.console", sys_bind_grant(child, DEVICE_CONSOLE, 0, 0));
   report("bind_grant.console_again", sys_bind_grant(child, DEVICE_CONSOLE, 0, 0));
   report("bind_grant.console_with_range", sys_bind_grant(child, DEVICE_CONSOLE, 1, 2));
+  report("bind_grant.console_with_hi", sys_bind_grant(child, DEVICE_CONSOLE, 0, 2));
+  report("bind_grant.console_with_lo", sys_bind_grant(child, DEVICE_CONSOLE, 2, 0));
+  // Well formed (protocol 255 and port 65535 are the largest), but not held: EPERM.
+  report("bind_grant.nic_top_protocol", sys_bind_grant(child, DEVICE_NIC, 255, 0));
+  report("bind_grant.nic_top_port", sys_bind_grant(child, DEVICE_NIC, 17, 65535));
   report("bind_grant.unknown_device", sys_bind_grant(child, 99, 0, 0));
   report("bind_grant.disk_not_held", sys_bind_grant(child, DEVICE_DISK, 0, 10));
   report("bind_grant.disk_empty_extent", sys_bind_grant(child, DEVICE_DISK, 5, 5));
@@ -172,6 +177,7 @@ wait_for_input(void)
   console_flush();
   report("wait.sender", ipc_recv(NULL, &msg));
   report("wait.bits", msg.w[0]);
+  report("wait.page", msg.page);  // a notification carries no page
   n = sys_console_read(buf, sizeof buf);
   report("wait.read", n);
   printf("wait.text = %.*s\n", (int)n, buf);

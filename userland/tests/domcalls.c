@@ -124,6 +124,8 @@ fresh_child(void)
   report("set_regs.no_such_domain", sys_domain_set_regs(999, &regs));
   regs.pc = USER_TEXT_BASE + 1;
   report("set_regs.odd_pc", sys_domain_set_regs(child, &regs));
+  regs.pc = USER_TEXT_BASE;
+  report("set_regs.stopped_child", sys_domain_set_regs(child, &regs));
   regs.pc = 0;
   report("set_state.self", sys_domain_set_state(0, DOM_STATE_RUNNABLE));
   report("set_state.blocked_is_not_settable", sys_domain_set_state(child, DOM_STATE_BLOCKED));

@@ -6,12 +6,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <lamina/fault.h>
 #include <lamina/report.h>
 #include <lamina/syscall.h>
 
 #define AREA 0x10000000UL          // pages this program allocates
 #define ALIAS (AREA + 0x100000)    // where it maps other names for them
 #define RW (PERM_R | PERM_W)
+#define STALE 0x50000000UL         // a page unmapped while its translation is cached
 
 // The address of page n of the area, as a pointer.
 static void *
@@ -284,6 +286,37 @@ range_in_child(void)
   sys_domain_destroy(child);
 }
 
+static volatile long stale_faults;
+
+// The fault handler of stale(): count the fault and map a zeroed page where it was.
+static void
+map_zeroed(struct fault_frame *f)
+{
+  stale_faults++;
+  sys_page_alloc(0, (void *)(f->tval & ~(PAGE_SIZE - 1)), 1, RW);
+}
+
+// A domain that unmaps its own page, with the translation fresh in the hart's TLB,
+// must fault on its next access (the kernel flushes the TLB): the handler maps a
+// zeroed page, so the load sees 0, not what was there.
+static void
+stale(void)
+{
+  volatile long *page = (volatile long *)STALE;
+
+  fault_handler_install(map_zeroed);
+  sys_page_alloc(0, (void *)page, 1, RW);
+  *page = 1234;
+  report("stale.before", *page);
+  report("stale.unmap_range", sys_page_unmap_range(0, (void *)page, 1));
+  report("stale.after_unmap_range", *page);
+  *page = 5678;
+  report("stale.unmap", sys_page_unmap(0, (void *)page));
+  report("stale.after_unmap", *page);
+  report("stale.faults", stale_faults);
+  sys_page_unmap(0, (void *)page);
+}
+
 int
 main(void)
 {
@@ -294,5 +327,6 @@ main(void)
   ranges();
   in_child();
   range_in_child();
+  stale();
   return 0;
 }
