@@ -137,8 +137,6 @@ class Kernel:
         memory.release_space(self, d)
         self.console_readers.discard(d.id)
         self.board.cpu.forget(d.context)
-        if d is self.current:
-            self.reschedule_pending = True
 
     def exit_domain(self, d: Domain, status: int) -> None:
         """End d with an exit status. Its children move up to its parent, which is told."""
@@ -178,9 +176,7 @@ class Kernel:
 
     def block(self, d: Domain) -> None:
         """d waits (in IPC) and is not scheduled until woken."""
-        d.state = BLOCKED
-        if d is self.current:
-            self.reschedule_pending = True
+        d.state = BLOCKED  # if it is the one running, its trap gives up the CPU (trap.py)
 
     def wake(self, d: Domain) -> None:
         """Make d runnable."""
@@ -274,7 +270,6 @@ class Kernel:
         self.board.cpu.switch_in_trap(to.context)
         self.current = to
         self.switches += 1
-        self.reschedule_pending = False
         self._begin_slice()
         return True
 

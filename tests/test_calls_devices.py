@@ -102,7 +102,8 @@ def test_console_read_before_input_is_eagain_then_notify_console_follows():
     k.run()
     r = reported(bytes(b.output_buffer).decode())
     assert r["wait.sender"] == 0 and r["wait.bits"] == Notify.CONSOLE
-    assert r["wait.page"] == 0, "a notification carries no page"
+    assert (r["wait.other_words"], r["wait.page"]) == (0, 0), "a notification is one word and carries no page"
+    assert r["wait.a6_kept"] == r["wait.a7_kept"] == 1, "docs/abi.md: ipc_recv leaves a6 and a7 unchanged"
     assert r["wait.read"] == 6 and r["wait.text"] == "typed"
     assert b.result.domains[0].exit_status == 0
 

@@ -107,6 +107,7 @@ def test_a_child_starts_stopped_with_its_parents_share_and_quota(dom):
     assert dom["create.id_is_positive"] == 1
     assert dom["fresh.state"] == DomState.STOPPED
     assert dom["fresh.parent_is_me"] == dom["fresh.share_is_mine"] == dom["fresh.quota_is_mine"] == 1
+    assert dom["fresh.exit_status"] == 0, "docs/abi.md: exit_status is 0 before the domain exits"
 
 
 def test_domain_info_of_an_unknown_domain_is_esrch(dom):
@@ -324,3 +325,31 @@ def test_a_name_of_the_program_a_domain_runs_gives_its_symbols():
     [line] = [x for x in r.log if "killed" in x]
     assert "(domcalls)" in line and "<main+" in line and "domcalls.c:" in line, line
 
+
+
+def test_a_domain_destroyed_while_alive_ends_with_137_and_an_exited_one_keeps_its_status():
+    # docs/abi.md, domain_destroy: each domain of the tree still alive ends with 137
+    # (128 + SIGKILL); one that had exited keeps the status it exited with. The status
+    # is what --stats and the trace show. A domain that ends while another runs was
+    # destroyed; one that ends while it runs itself exited (or faulted).
+    from kernel.tracing import Tracer
+
+    class Endings(Tracer):
+        def __init__(self) -> None:
+            self.kernel = None
+            self.destroyed: list[int | None] = []
+            self.exited_itself: dict[int, int | None] = {}
+
+        def exited(self, d, at):
+            if self.kernel.current is d:
+                self.exited_itself[d.id] = d.exit_status
+            else:
+                self.destroyed.append(d.exit_status)
+
+    endings = Endings()
+    r = run("domcalls", tracer=endings, before_run=lambda k: setattr(endings, "kernel", k))
+    assert r.result.exit_status == 0, r.text
+    assert len(endings.destroyed) >= 4 and set(endings.destroyed) == {137}, endings.destroyed
+    assert None not in endings.exited_itself.values()
+    for did, status in endings.exited_itself.items():
+        assert r.result.kernel.domains[did].exit_status == status, "destroying an exited domain changed its status"

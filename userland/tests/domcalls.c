@@ -119,6 +119,7 @@ fresh_child(void)
   report("fresh.parent_is_me", domain_info_of(child).parent == (unsigned long)sys_getid());
   report("fresh.share_is_mine", domain_info_of(child).share == domain_info_of(0).share);
   report("fresh.quota_is_mine", domain_info_of(child).page_quota == domain_info_of(0).page_quota);
+  report("fresh.exit_status", domain_info_of(child).exit_status);
   report("set_regs.self", sys_domain_set_regs(0, &regs));
   report("set_regs.bad_pointer", sys_domain_set_regs(child, NULL));
   report("set_regs.no_such_domain", sys_domain_set_regs(999, &regs));
