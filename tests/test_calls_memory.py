@@ -315,6 +315,18 @@ def test_page_map_range_replaces_and_allocates_nothing(mem):
     assert r["page_map_range.no_new_pages"] == 0
 
 
+def test_page_map_range_replaces_a_page_at_an_offset_in_the_range(mem):
+    r, _ = mem
+    assert r["page_map_range.before_replacing_at_an_offset"] == 4141
+    assert r["page_map_range.replaces_at_an_offset"] == 2
+    assert r["page_map_range.offset_page_sees_new_frame"] == 0
+
+
+def test_ranges_that_touch_without_overlapping_may_be_mapped_either_way(mem):
+    r, _ = mem
+    assert r["page_map_range.adjacent_after"] == r["page_map_range.adjacent_before"] == 2
+
+
 @pytest.mark.parametrize("case", ["zero_pages", "too_many_pages", "unaligned", "beyond_user", "overlapping",
                                   "no_read", "unknown_mask", "move_in_place"])
 def test_page_map_range_refuses_bad_ranges_and_masks(mem, case):
@@ -398,7 +410,7 @@ def test_unmapping_a_page_makes_room_under_the_quota(fill):
 
 def test_domain_create_and_page_map_are_refused_at_the_quota(fill):
     assert fill["domain_create.over_quota"] == -Errno.ENOMEM
-    assert fill["page_map.over_quota"] == -Errno.ENOMEM
+    assert fill["page_map.over_quota"] == fill["page_map_range.over_quota"] == -Errno.ENOMEM
     assert fill["page_alloc.over_quota"] == -Errno.ENOMEM
     assert fill["domain_create.with_room"] == 1
 

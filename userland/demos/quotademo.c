@@ -75,6 +75,7 @@ fill(void)
   report("fill.quota_after", domain_info_of(0).page_quota);
   report("domain_create.over_quota", sys_domain_create());
   report("page_map.over_quota", sys_page_map(0, area(0), 0, area(1000), PERM_R));
+  report("page_map_range.over_quota", sys_page_map_range(0, area(0), 0, area(1000), 1, PERM_R));
   report("page_alloc.over_quota", sys_page_alloc(0, area(allocated), 1, RW));
   report("fill.unmap_to_make_room", sys_page_unmap(0, area(--allocated)));
   child = sys_domain_create();

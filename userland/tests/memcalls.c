@@ -178,6 +178,7 @@ ranges(void)
   sys_page_alloc(0, area(43), 1, RW);
   sys_page_alloc(0, area(44), 1, PERM_R | PERM_X);
   p[0] = 4040;
+  ((volatile long *)area(41))[0] = 4141;  // alias(61) shows it, moved from area(41) by way of alias(51)
   before = pages_held();
   report("page_query_range.mapped", sys_page_query_range(0, area(40), 8, answer));
   report("page_query_range.bytes", bytes_le(answer));
@@ -206,11 +207,19 @@ ranges(void)
   report("page_map_range.replaces", sys_page_map_range(0, area(43), 0, alias(60), 1, PERM_R));
   report("page_map_range.replaced_sees_new_frame", ((volatile long *)alias(60))[0]);
   report("page_map_range.no_new_pages", pages_held() - before);
+  report("page_map_range.before_replacing_at_an_offset", ((volatile long *)alias(61))[0]);
+  report("page_map_range.replaces_at_an_offset", sys_page_map_range(0, area(43), 0, alias(60), 2, PERM_R));
+  report("page_map_range.offset_page_sees_new_frame", ((volatile long *)alias(61))[0]);  // area(44)'s: 0
   report("page_map_range.zero_pages", sys_page_map_range(0, area(40), 0, alias(70), 0, PERM_R));
   report("page_map_range.too_many_pages", sys_page_map_range(0, area(40), 0, alias(70), (1UL << 16) + 1, PERM_R));
   report("page_map_range.unaligned", sys_page_map_range(0, (char *)area(40) + 8, 0, alias(70), 1, PERM_R));
   report("page_map_range.beyond_user", sys_page_map_range(0, area(40), 0, (void *)(USER_VA_LIMIT - PAGE_SIZE), 2, PERM_R));
   report("page_map_range.overlapping", sys_page_map_range(0, area(40), 0, area(41), 2, PERM_R));
+  // Ranges that touch but do not overlap, either way round.
+  sys_page_alloc(0, area(120), 2, RW);
+  report("page_map_range.adjacent_after", sys_page_map_range(0, area(120), 0, area(122), 2, PERM_R));
+  report("page_map_range.adjacent_before", sys_page_map_range(0, area(122), 0, area(120), 2, PERM_R));
+  sys_page_unmap_range(0, area(120), 4);
   report("page_map_range.no_read", sys_page_map_range(0, area(40), 0, alias(70), 1, PERM_W));
   report("page_map_range.unknown_mask", sys_page_map_range(0, area(40), 0, alias(70), 1, PERM_R | 64));
   report("page_map_range.move_in_place", sys_page_map_range(0, area(40), 0, area(40), 1, PERM_R | PAGE_MOVE));
