@@ -455,6 +455,9 @@ def test_a_revocation_request_ignored_for_a_slice_is_enforced():
     assert r["parent.child_held_right_after"] == r["parent.child_held"]  # it had a slice
     assert any("domain 2 (quotademo): revoked 5 pages" in line for line in log)
     assert r["parent.child_status"] == 139  # its stack went first: highest addresses
+    # A child made by domain_create runs its parent's program: its pc has those symbols.
+    [killed] = [line for line in log if "killed" in line]
+    assert killed.startswith("domain 2 (quotademo)") and "<report+" in killed and "report.c:" in killed, killed
 
 
 def test_a_child_without_a_handler_loses_pages_at_once():
