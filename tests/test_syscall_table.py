@@ -42,3 +42,21 @@ def test_a_missing_handler_stops_the_kernel_with_its_name(monkeypatch):
     monkeypatch.delattr(memory, "sys_page_alloc")
     with pytest.raises(ImportError, match=r"no handler for PAGE_ALLOC: write sys_<name>\(k, d, <arguments>\)"):
         syscall.handlers()
+
+
+def test_dispatch_puts_enosys_in_a0_for_a_number_no_call_has():
+    from guest import boot
+    from kernel.abi import Errno
+    from lamina.config import config_for_programs
+
+    b = boot(config_for_programs([["hello"]]))
+    frame = [11, 22, 33, 44, 55, 66, 77, max(Sys) + 1]
+    syscall.dispatch_syscall(b.result.kernel, b.result.domains[0], frame)
+    assert frame == [-Errno.ENOSYS, 22, 33, 44, 55, 66, 77, max(Sys) + 1], "only a0 changes"
+
+
+def test_the_kernels_own_log_goes_to_standard_error_marked_as_lamina(capsys):
+    from kernel.kernel import _stderr_log
+
+    _stderr_log("domain 1 (x) killed")
+    assert capsys.readouterr() == ("", "lamina: domain 1 (x) killed\n")
