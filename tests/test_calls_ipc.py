@@ -99,6 +99,9 @@ def test_calling_a_domain_that_is_not_there_is_esrch(ping, case):
 def test_a_caller_whose_server_exits_before_replying_gets_esrch(ping):
     r, _ = ping
     assert r["call.server_exits_before_reply"] == -Errno.ESRCH
+    # docs/abi.md, the IPC register protocol: no reply came, so no words and no page
+    assert (r["call.server_exits_words"], r["call.server_exits_page"]) == (0, 0)
+    assert r["call.server_exits_a6_a7_kept"] == 1
     assert r["server.exit_status"] == 3
 
 
