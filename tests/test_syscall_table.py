@@ -40,7 +40,11 @@ def test_a_number_no_call_has_is_enosys():
 
 def test_a_missing_handler_stops_the_kernel_with_its_name(monkeypatch):
     monkeypatch.delattr(memory, "sys_page_alloc")
-    with pytest.raises(ImportError, match=r"no handler for PAGE_ALLOC: write sys_<name>\(k, d, <arguments>\)"):
+    with pytest.raises(ImportError, match=r"^no handler for PAGE_ALLOC: write sys_<name>\(k, d, <arguments>\)$"):
+        syscall.handlers()
+    monkeypatch.delattr(memory, "sys_page_unmap")
+    first, second = sorted((Sys.PAGE_ALLOC, Sys.PAGE_UNMAP))
+    with pytest.raises(ImportError, match=rf"^no handler for {first.name}, {second.name}: write"):
         syscall.handlers()
 
 
