@@ -15,7 +15,6 @@ from emulator.riscv import PAGE_SIZE, pte_frame
 from kernel.abi import (CAUSE_REVOKE, PAGE_MOVE, PAGE_OWNED, PAGE_SHARED, QUERY_OWNED, QUERY_SHARED, USER_VA_LIMIT,
                         DomState, Errno, Perm)
 from kernel.errors import require
-from kernel.frames import FrameKind
 from kernel.vm import MARK, PERMS, RWX, is_user_page, leaf_entry, narrowed_entries, pte_perm, valid_perm, within
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ def sys_page_alloc(k: Kernel, d: Domain, dom: int, va: int, npages: int, perm: i
     require(user_range(va, npages) and valid_perm(perm), Errno.EINVAL)
     require(not any(target.space.entries(va, npages)), Errno.EEXIST)
     require(k.can_charge(target, npages + tables_bound(npages)), Errno.ENOMEM)
-    frames = [k.frames.alloc(target.id, FrameKind.PAGE) for _ in range(npages)]  # can_charge: enough are free
+    frames = [k.frames.alloc(target.id) for _ in range(npages)]  # user pages; can_charge: enough are free
     target.space.set_entries(va, [leaf_entry(pa, PERMS[perm]) for pa in frames])
     for i, pa in enumerate(frames):
         k.frames.add_mapper(pa, target.id, va + i * PAGE_SIZE)

@@ -400,8 +400,27 @@ def test_page_alloc_is_refused_with_enomem_at_the_quota(fill):
     assert fill["fill.quota"] == QUOTA
     assert fill["fill.refused_with"] == -Errno.ENOMEM
     assert fill["fill.pages_allocated"] > 0
-    # page_alloc keeps room for the page tables it might need: at most that much is left
-    assert 0 <= fill["fill.headroom"] <= tables_bound(1)
+    # docs/abi.md: page_alloc of n pages needs n + 3 + ceil(n / 512) frames under the
+    # quota. quotademo allocates one page at a time, in one leaf table, so each success
+    # takes one frame, and the first refusal leaves exactly one frame fewer than needed.
+    assert fill["fill.headroom"] == (1 + 3 + 1) - 1
+
+
+@pytest.mark.parametrize("npages", [1, 511, 512, 513, 1024, 1025, 65536])
+def test_the_room_kept_for_page_tables_is_what_the_abi_states(npages):
+    # docs/abi.md, quotas: npages + 3 + ceil(npages / 512) for page_alloc, 4 for page_map
+    assert npages + tables_bound(npages) == npages + 3 + -(-npages // 512)
+    assert tables_bound(1) == 4
+
+
+def test_a_domain_may_take_every_free_frame_and_not_one_more():
+    from guest import boot
+    from lamina.config import config_for_programs
+
+    k = boot(config_for_programs([["hello"]])).result.kernel
+    d = k.domains[1]
+    d.page_quota = 10 * k.frames.nframes  # only RAM limits it
+    assert k.can_charge(d, k.frames.free_count) and not k.can_charge(d, k.frames.free_count + 1)
 
 
 def test_unmapping_a_page_makes_room_under_the_quota(fill):
