@@ -33,6 +33,15 @@ def test_a_machines_trace_shows_every_frame_it_sent_and_received():
         assert sum(n.startswith("send ") for n in nic) == 3, nic
         assert sum(n.startswith("receive ") for n in nic) == 3, nic
         assert all("experimental" in n for n in nic)  # nicping's ethertype 0x88b5
+        # Each frame is named for the domain that sent or took it, with its size: ping
+        # sends frames of nicping's first three sizes (60, NIC_FRAME_MAX, 100 bytes) and
+        # echo returns each; an echo comes after its frame, in virtual time.
+        events = [e for e in doc["traceEvents"] if e.get("tid") == DEVICE_TID["nic"] and e["ph"] == "X"]
+        assert {e["args"]["for"] for e in events} == {"domain 1 (n)"}
+        sent = [(e["args"]["bytes"], e["ts"]) for e in events if e["name"].startswith("send ")]
+        got = [(e["args"]["bytes"], e["ts"]) for e in events if e["name"].startswith("receive ")]
+        assert [n for n, _ in sent] == [n for n, _ in got] == [60, 1514, 100]
+        assert [e["ts"] for e in events] == sorted(e["ts"] for e in events) and all(isinstance(t, int) for _, t in sent)
 
 
 def ipv4(proto: int, body: bytes, src=b"\x0a\0\0\x01", dst=b"\x0a\0\0\x02") -> bytes:
