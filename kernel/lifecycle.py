@@ -141,5 +141,5 @@ def read_name(d: Domain, va: int) -> str:
 
 def runs_image(d: Domain, image: ElfImage) -> bool:
     """True if d maps, at the first executable segment's address, that segment's bytes."""
-    seg = next((s for s in image.segments if s.executable), None)
-    return seg is not None and d.space.copy_in(seg.vaddr, len(seg.data)) == seg.data
+    seg = next(s for s in image.segments if s.executable)  # read_elf made sure there is one
+    return d.space.copy_in(seg.vaddr, len(seg.data)) == seg.data
