@@ -222,3 +222,21 @@ def test_releasing_frees_every_table_and_maps_nothing_after(space, frames):
     assert space.describe() == ["page table 0x0"]
     with pytest.raises(ValueError, match=r"^mapping into a released address space$"):
         space.map(0x4000_0000, pa, Perm.R)
+
+
+def test_looking_at_regions_without_tables_builds_none(space, frames):
+    before = list(space.tables)
+    assert space.entries(0x4000_0000, 3) == [0, 0, 0]
+    assert space.unmap(0x4000_0000) is None and space.lookup(0x4000_0000 + 8) is None
+    assert space.pieces(0x4000_0000, 8, Perm.R) is None
+    assert space.tables == before, "a walk that only looks must not make tables"
+
+
+def test_setting_entries_makes_tables_only_where_something_is_mapped(space, frames):
+    pa = page(frames)
+    last = 0x60_0000 - PAGE  # the last page of one 2 MiB region; the next page starts another
+    space.set_entries(last, [0, leaf(pa, R)])
+    assert walk(space, last) == 0 and walk(space, last + PAGE) == leaf(pa, R)
+    assert len(space.tables) == 3, "the root, one middle table, and a leaf table for the second region only"
+    space.set_entries(last, [0, 0])
+    assert walk(space, last + PAGE) == 0 and space.pages_mapped == 0 and len(space.tables) == 3
