@@ -479,6 +479,13 @@ def test_a_revocation_request_ignored_for_a_slice_is_enforced():
     assert killed.startswith("domain 2 (quotademo)") and "<report+" in killed and "report.c:" in killed, killed
 
 
+def test_a_request_complied_with_in_part_is_enforced_for_the_rest():
+    r, log = revocation("partial")
+    assert r["parent.child_held_right_after"] == r["parent.child_held"]  # it had its slice
+    assert any("domain 2 (quotademo): revoked 3 pages" in line for line in log), log
+    assert r["parent.child_status"] == 139  # the 3 taken are its highest: its stack among them
+
+
 def test_a_child_without_a_handler_loses_pages_at_once():
     r, log = revocation("force")
     assert r["parent.child_held_right_after"] == r["parent.child_held"] - 5

@@ -8,6 +8,8 @@
 //   $ quotademo blocked   the child has a handler but waits in ipc_recv: the same
 //   $ quotademo inhandler the request comes while the child runs its fault handler:
 //                         it waits for the handler to return, then comes at once
+//   $ quotademo partial   the child's handler gives back 2 of the 5 pages asked: the
+//                         kernel takes the other 3 at the end of its slice
 //   $ quotademo relent    lower a child's quota, then raise it back to what the child
 //                         holds before the child runs: nothing is asked or taken
 //
@@ -94,6 +96,17 @@ give_back(struct fault_frame *f)
   revoke_cause = f->cause;
   revoke_tval = f->tval;
   for (unsigned long i = 0; i < f->tval && allocated > 0; i++)
+    sys_page_unmap(0, area(--allocated));
+  revoke_seen = 1;
+}
+
+// The fault handler of a child that gives back only 2 of the pages asked for.
+static void
+give_some(struct fault_frame *f)
+{
+  revoke_cause = f->cause;
+  revoke_tval = f->tval;
+  for (int i = 0; i < 2 && allocated > 0; i++)
     sys_page_unmap(0, area(--allocated));
   revoke_seen = 1;
 }
@@ -298,6 +311,8 @@ main(int argc, char *argv[])
     return revoke_in_handler();
   if (strcmp(mode, "relent") == 0)
     return relent();
-  printf("usage: quotademo fill | comply | ignore | force | blocked | inhandler | relent\n");
+  if (strcmp(mode, "partial") == 0)
+    return revoke_runner(give_some);
+  printf("usage: quotademo fill | comply | ignore | force | blocked | inhandler | relent | partial\n");
   return 2;
 }
