@@ -177,17 +177,22 @@ def test_copies_need_the_users_rights_on_every_page_and_do_nothing_otherwise(spa
     assert space.pieces(0x4000, 8, Perm.R) == [(ro, 8)]
 
 
-@pytest.mark.parametrize("va, length", [(-PAGE, 8), (0x3000, -1), (USER_VA_LIMIT - 8, 16), (USER_VA_LIMIT, 1)])
+# 1 << 39 is past what Sv39's three 9-bit indices hold: a walk that did not check would
+# wrap around to the page-0 region, which is mapped here.
+@pytest.mark.parametrize("va, length", [(-PAGE, 8), (0x3000, -1), (USER_VA_LIMIT - 8, 16), (USER_VA_LIMIT, 1),
+                                        (1 << 39, 8), ((1 << 39) + 0x3000, 8)])
 def test_ranges_outside_the_user_half_are_refused(space, frames, va, length):
+    space.map(0, page(frames), Perm.R | Perm.W)
     space.map(0x3000, page(frames), Perm.R | Perm.W)
     space.map(USER_VA_LIMIT - PAGE, page(frames), Perm.R | Perm.W)
     assert space.pieces(va, length, Perm.R) is None
 
 
 def test_the_printer_indents_each_level_as_xv6s_vmprint(space, frames):
-    pa = page(frames)
+    pa, text = page(frames), page(frames)
     va = (3 << 30) | (5 << 21) | (9 << 12)
     space.map(va, pa, Perm.R | Perm.W)
+    space.map(va + PAGE, text, Perm.R | Perm.X)
     top = space.ram.read_u64(space.root + 8 * 3)
     middle = space.ram.read_u64(((top >> 10) << 12) + 8 * 5)
     assert space.describe() == [
@@ -195,6 +200,7 @@ def test_the_printer_indents_each_level_as_xv6s_vmprint(space, frames):
         f" ..3: pte {top:#x} pa {(top >> 10) << 12:#x}",
         f" .. ..5: pte {middle:#x} pa {(middle >> 10) << 12:#x}",
         f" .. .. ..9: pte {leaf(pa, R | W):#x} pa {pa:#x} va {va:#x} rw-",
+        f" .. .. ..10: pte {leaf(text, R | X):#x} pa {text:#x} va {va + PAGE:#x} r-x",
     ]
 
 
