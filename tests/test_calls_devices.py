@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from guest import boot, run, run_system, shared
-from kernel.abi import Errno, Notify
+from kernel.abi import CONSOLE_WRITE_MAX, Errno, Notify
 from lamina.config import BindingSpec, DomainSpec, SystemConfig, config_for_programs
 from reported import reported
 
@@ -38,6 +38,7 @@ def narrow():
 def test_console_write_writes_the_bytes_and_returns_their_count(dev):
     r, run_ = dev
     assert r["console_write.bytes"] == 10
+    assert r["console_write.longest"] == CONSOLE_WRITE_MAX
     assert "raw write\n" in run_.text
     assert r["console_write.nothing"] == 0
 

@@ -64,3 +64,11 @@ def test_the_kernels_own_log_goes_to_standard_error_marked_as_lamina(capsys):
 
     _stderr_log("domain 1 (x) killed")
     assert capsys.readouterr() == ("", "lamina: domain 1 (x) killed\n")
+
+
+def test_a_failed_call_names_its_errno():
+    from kernel.abi import Errno
+    from kernel.errors import CallFailed
+
+    failure = CallFailed(Errno.EFAULT)
+    assert (str(failure), failure.errno) == ("EFAULT", Errno.EFAULT)

@@ -101,7 +101,7 @@ def test_page_zero_and_the_last_user_page_are_ordinary_pages(space, frames):
     first, last = page(frames, 0x11), page(frames, 0x22)
     assert space.map(0, first, Perm.R | Perm.W) and space.map(USER_VA_LIMIT - PAGE, last, Perm.R | Perm.W)
     assert walk(space, 0) == leaf(first, R | W) and walk(space, USER_VA_LIMIT - PAGE) == leaf(last, R | W)
-    assert space.copy_in(0, 4) == b"\x11" * 4
+    assert space.copy_in(0, 4) == b"\x11" * 4 and space.copy_in(5, 1) == b"\x11"
     assert space.copy_in(USER_VA_LIMIT - 4, 4) == b"\x22" * 4, "a copy may end exactly at the limit"
     assert space.copy_in(USER_VA_LIMIT - 4, 5) is None, "nor one byte past it"
     assert [m.va for m in space.mappings()] == [0, USER_VA_LIMIT - PAGE]

@@ -59,6 +59,8 @@ printer(long unused)
 }
 
 // console_write: the bytes, or why not.
+static char most[CONSOLE_WRITE_MAX];  // the largest buffer the console calls take
+
 static void
 console_write(void)
 {
@@ -66,14 +68,14 @@ console_write(void)
   report("console_write.bytes", sys_console_write("raw write\n", 10));
   report("console_write.nothing", sys_console_write("", 0));
   report("console_write.too_long", sys_console_write("x", CONSOLE_WRITE_MAX + 1));
+  memset(most, '\n', sizeof most);  // the longest write there is: empty lines
+  report("console_write.longest", sys_console_write(most, CONSOLE_WRITE_MAX));
   report("console_write.unmapped", sys_console_write(UNMAPPED, 10));
   // No bytes: nothing is read, but the range must still lie in the user half.
   report("console_write.nothing_at_null", sys_console_write(NULL, 0));
   report("console_write.nothing_at_the_limit", sys_console_write((void *)USER_VA_LIMIT, 0));
   report("console_write.nothing_in_the_kernel_half", sys_console_write((void *)(USER_VA_LIMIT + PAGE_SIZE), 0));
 }
-
-static char most[CONSOLE_WRITE_MAX];
 
 // console_read: what input there is, 0 at its end, or why not.
 static void
