@@ -66,11 +66,11 @@ def disk_completions(k: Kernel) -> None:
         owner, pieces = k.dma_owner.pop(req.tag)
         for pa in {pa - pa % PAGE_SIZE for pa, _ in pieces}:
             k.frames.remove_mapper(pa, KERNEL, req.tag)
-        d = k.domains.get(owner)
+        d = k.domains[owner]  # domains are never forgotten by the kernel, only ended
         if k.tracer is not None:
             what = DiskOp(req.op).name.lower()
             k.tracer.device(d, "disk", f"{what} {req.count} @ {req.sector}", req.done_at - service_time(req), req.done_at)
-        if d is not None and d.alive:
+        if d.alive:
             notify(k, d, Notify.DISK)
 
 
@@ -101,8 +101,8 @@ def timer_expiries(k: Kernel) -> None:
     now = k.board.now
     while k.timers and k.timers[0][0] <= now:
         deadline, did = heapq.heappop(k.timers)
-        d = k.domains.get(did)
-        if d is not None and d.alive and d.timer == deadline:
+        d = k.domains[did]
+        if d.alive and d.timer == deadline:  # else an entry left by a re-armed timer
             d.timer = 0
             notify(k, d, Notify.TIMER)
 

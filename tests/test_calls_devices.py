@@ -167,3 +167,12 @@ def test_timer_refuses_a_deadline_past_timer_max_and_virtual_time_only_moves_for
     assert got["time.huge"] == got["time.just_over"] == -Errno.EINVAL
     assert got["time.max"] == 0 and got["time.reached_max"] == 1 and got["time.forward"] == 1
     assert TIMER_MAX < r.result.kernel.board.now < 1 << 64
+
+
+def test_a_timer_moved_later_wakes_the_domain_only_at_the_later_deadline():
+    from guest import run
+
+    r = reported(run("devcalls rearm").text)
+    assert r["rearm.later"] == 0
+    assert r["rearm.woke_after_the_later"] == 1, "the first deadline, since replaced, woke the domain"
+    assert r["rearm.late_by_less_than"] == 1

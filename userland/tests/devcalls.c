@@ -227,11 +227,31 @@ time_edges(void)
   return 0;
 }
 
+// A timer moved later before it fires: only the later deadline wakes the domain (the
+// kernel's heap still holds the first one, which must be recognised as stale).
+static int
+rearm(void)
+{
+  struct ipc_msg msg;
+  unsigned long start = (unsigned long)sys_clock(), woke;
+
+  sys_timer(start + 10000);
+  report("rearm.later", sys_timer(start + 200000));
+  while (!(ipc_recv(NULL, &msg) == 0 && (msg.w[0] & NOTIFY_TIMER)))
+    ;
+  woke = (unsigned long)sys_clock();
+  report("rearm.woke_after_the_later", woke >= start + 200000);
+  report("rearm.late_by_less_than", woke - (start + 200000) < 1000);
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
   if (argc > 1 && strcmp(argv[1], "time") == 0)
     return time_edges();
+  if (argc > 1 && strcmp(argv[1], "rearm") == 0)
+    return rearm();
   if (argc > 1 && strcmp(argv[1], "narrow") == 0)
     return narrow();
   if (argc > 1 && strcmp(argv[1], "wait") == 0)
