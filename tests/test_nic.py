@@ -178,6 +178,19 @@ def test_an_arriving_frame_goes_to_the_most_specific_filter(tmp_path):
         k.shutdown()
 
 
+def test_a_domain_with_two_bindings_that_cover_a_frame_takes_it_once():
+    twice = (BindingSpec("nic", 17, 0), BindingSpec("nic", 17, 0))
+    config = SystemConfig("dup", domains=(DomainSpec("a", "nicping", ("echo",), bindings=twice),))
+    result = boot_config(config, RunOptions(nic_mac=mac_address(0), log=lambda line: None))
+    k = result.kernel
+    try:
+        k.board.nic.deliver(udp_frame(1, 7), at=0)
+        k.deliver_events()
+        assert list(result.domains[0].rx) == [udp_frame(1, 7)] and k.nic_dropped == 0
+    finally:
+        k.shutdown()
+
+
 # --- bounded queues -------------------------------------------------------------------
 
 def test_a_full_receive_queue_drops_and_counts_frames(tmp_path):
