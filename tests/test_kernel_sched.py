@@ -181,13 +181,16 @@ def test_a_domain_woken_while_another_runs_alone_waits_at_most_to_the_end_of_tha
             if kind == "notify" and sender is not None:
                 self.notified.append(at)
 
+    # The spinner shares the CPU with the poker for a while, so the poker's slice alone
+    # starts well after virtual time 0, and it notifies only after the spinner is gone.
     quantum, console = 10_000, (BindingSpec("console"),)
     config = SystemConfig("wake", quantum=quantum, domains=(
         DomainSpec("waiter", "notifydemo", ("wait",), bindings=console),
-        DomainSpec("poker", "notifydemo", ("poke", "1", "3000000"), bindings=console)))
+        DomainSpec("spinner", "spin", ("5000",)),
+        DomainSpec("poker", "notifydemo", ("poke", "1", "3000000", "60000"), bindings=console)))
     tracer = Slices()
     r = run_system(config, tracer=tracer)
-    assert [d.exit_status for d in r.result.domains] == [0, 0], r.text
+    assert [d.exit_status for d in r.result.domains] == [0, 0, 0], r.text
     [at] = tracer.notified
     [(start, end)] = [(s, e) for name, s, e in tracer.slices if name == "poker" and s <= at <= e]
     boundary = start + quantum * (1 + (at - start) // quantum)
@@ -197,3 +200,5 @@ def test_a_domain_woken_while_another_runs_alone_waits_at_most_to_the_end_of_tha
         f"the poker's slice from {start} woke the waiter at {at} and ran on to {end}, not {boundary}"
     assert next(name for name, s, _ in tracer.slices if s >= end) == "waiter"
     assert max(e - s for name, s, e in tracer.slices if name == "poker") > quantum, "it never ran alone"
+    assert start > 2 * quantum and all(e <= start for name, _, e in tracer.slices if name == "spinner"), \
+        [x for x in tracer.slices if x[1] < start + 3 * quantum]

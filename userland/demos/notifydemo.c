@@ -4,7 +4,8 @@
 //                       received before a queued call; one wakes a blocked receiver;
 //                       the kernel's NOTIFY_CHILD arrives in the same word
 //   $ notifydemo wait   wait in ipc_recv until a message comes (perhaps never), print it
-//   $ notifydemo poke D N   notify domain D, then compute for about N instructions
+//   $ notifydemo poke D N [P]   compute for about P instructions, notify domain D, then
+//                         compute for about N more
 //
 // Every result is a line "name = value" (tests/test_calls_ipc.py).
 
@@ -137,10 +138,12 @@ wait_once(void)
 // Notify dest, then keep the CPU busy: how long the woken domain waits for it is the
 // scheduler's business (tests/test_kernel_sched.py).
 static int
-poke(long dest, long n)
+poke(long dest, long n, long before)
 {
   volatile long sink = 0;
 
+  for (long i = 0; i < before / 4; i++)  // about four instructions a turn
+    sink += i;
   report("poke.notify", sys_notify(dest, USER_BIT(0)));
   for (long i = 0; i < n / 4; i++)  // about four instructions a turn
     sink += i;
@@ -153,7 +156,7 @@ main(int argc, char *argv[])
   if (argc > 1 && strcmp(argv[1], "wait") == 0)
     return wait_once();
   if (argc > 3 && strcmp(argv[1], "poke") == 0)
-    return poke(strtol(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
+    return poke(strtol(argv[2], NULL, 0), strtol(argv[3], NULL, 0), argc > 4 ? strtol(argv[4], NULL, 0) : 0);
   errors();
   bits_accumulate();
   notification_before_call();
