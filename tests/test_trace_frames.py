@@ -67,3 +67,21 @@ def test_frames_are_described_by_their_headers():
 def test_describing_any_frame_never_fails(tail, ethertype):
     text = describe_frame(bytes(12) + ethertype + tail)
     assert isinstance(text, str) and text
+
+
+def test_frames_a_full_queue_or_no_binding_turns_away_are_traced_as_drops():
+    # Machine b sleeps while a floods it: RX_QUEUE frames wait for b, the rest find its
+    # queue full. Machine c has no domain bound to the NIC: every frame is dropped.
+    from kernel.net import RX_QUEUE
+
+    traces = [ChromeTrace(), ChromeTrace(), ChromeTrace()]
+    options = [RunOptions(console_sink=lambda b: None, log=lambda line: None, tracer=t) for t in traces]
+    idle = SystemConfig("c", domains=(DomainSpec("n", "spin", ("1000",)),))
+    cluster = run_cluster([nicping("a", "flood", "50"), nicping("b", "drain", "400000"), idle], options)
+    for trace, kernel in zip(traces[1:], cluster.kernels[1:]):
+        events = [e for e in trace.document()["traceEvents"] if e.get("tid") == DEVICE_TID["nic"] and e["ph"] == "X"]
+        drops = [e for e in events if e["name"].startswith("drop ")]
+        assert len(drops) == kernel.nic_dropped > 0
+        taken = [e for e in events if e["name"].startswith("receive ")]
+        assert len(taken) == (RX_QUEUE if kernel is cluster.kernels[1] else 0)
+        assert all(e["args"]["for"] == ("nobody" if kernel is cluster.kernels[2] else "domain 1 (n)") for e in drops)
