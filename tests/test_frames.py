@@ -96,3 +96,13 @@ def test_freeing_twice_or_while_mapped_is_refused(frames):
     frames.remove_mapper(pa, 1, 0)
     with pytest.raises(ValueError, match="already free"):
         frames.free(pa)
+
+
+def test_the_charge_stays_with_an_owner_that_still_maps_the_frame(frames):
+    pa = frames.alloc(1)
+    frames.add_mapper(pa, 2, 0x5000)  # another domain's mapping recorded first
+    frames.add_mapper(pa, 1, 0x1000)
+    frames.add_mapper(pa, 3, 0x9000)
+    frames.remove_mapper(pa, 3, 0x9000)  # not the owner: nothing moves
+    frames.remove_mapper(pa, 2, 0x5000)
+    assert (frames.info(pa).owner, frames.held_by(1), frames.held_by(2)) == (1, 1, 0)
