@@ -103,6 +103,6 @@ def test_the_charge_stays_with_an_owner_that_still_maps_the_frame(frames):
     frames.add_mapper(pa, 2, 0x5000)  # another domain's mapping recorded first
     frames.add_mapper(pa, 1, 0x1000)
     frames.add_mapper(pa, 3, 0x9000)
-    frames.remove_mapper(pa, 3, 0x9000)  # not the owner: nothing moves
-    frames.remove_mapper(pa, 2, 0x5000)
-    assert (frames.info(pa).owner, frames.held_by(1), frames.held_by(2)) == (1, 1, 0)
+    for domain, va in ((3, 0x9000), (2, 0x5000)):  # not the owner: nothing moves
+        frames.remove_mapper(pa, domain, va)
+        assert (frames.info(pa).owner, frames.held_by(1), frames.held_by(2)) == (1, 1, 0), f"after {domain} let go"
