@@ -97,8 +97,7 @@ class FrameTable:
             raise ValueError(f"frame {pa:#x} is still mapped")
         self._charge(self._owner[i], -1)
         self._owner[i] = FREE
-        self._kind[i] = FrameKind.FREE
-        self._mappers.pop(i, None)
+        self._kind[i] = FrameKind.FREE  # (it has no mappers: their last one removed the entry)
         self._free.append(i)
 
     def add_mapper(self, pa: int, domain: int, va: int) -> None:

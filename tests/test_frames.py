@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.ram import PhysicalMemory
-from kernel.frames import KERNEL, FrameKind, FrameTable, OutOfFrames
+from kernel.frames import FREE, KERNEL, FrameInfo, FrameKind, FrameTable, OutOfFrames
 
 PAGE = 4096
 BASE = 0x8000_0000
@@ -51,6 +51,7 @@ def test_a_reused_frame_is_told_apart_from_its_earlier_allocation(frames):
     first = frames.serial(pa)
     assert frames.still_allocated(pa, first)
     frames.free(pa)
+    assert frames.info(pa) == FrameInfo(FREE, FrameKind.FREE, ()), "a free frame has no owner and no mappers"
     assert not frames.still_allocated(pa, first), "freed, and not yet reused"
     assert frames.alloc(2) == pa
     assert frames.serial(pa) != first
