@@ -194,6 +194,7 @@ def test_destroy_of_an_unknown_or_destroyed_domain_is_esrch(dom, case):
 def test_destroying_a_domain_tree_returns_all_its_frames(dom):
     assert dom["tree.call_from"] == 1 and dom["tree.grandchild_parent_is_root"] == 1
     assert dom["tree.pages_grew"] == 1
+    assert dom["tree.grandparent_acts_on_grandchild"] == 0, "docs/abi.md: any ancestor has authority"
     assert dom["destroy.tree"] == 0
     assert dom["tree.pages_returned"] == 0  # the parent's subtree is back where it was
 

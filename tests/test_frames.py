@@ -32,7 +32,7 @@ def test_frames_go_lowest_first_zeroed_and_charged_to_their_owner(frames, charge
     a, b = frames.alloc(1), frames.alloc(2, FrameKind.TABLE)
     assert (a, b) == (BASE, BASE + PAGE)
     assert frames.ram.read(a, PAGE) == bytes(PAGE) and frames.ram.read(b, PAGE) == bytes(PAGE)
-    assert (frames.held_by(1), frames.held_by(2), frames.free_count) == (1, 1, 6)
+    assert (frames.held_by(1), frames.held_by(2), frames.held_by(3), frames.free_count) == (1, 1, 0, 6)
     assert charges == [(1, 1), (2, 1)]
     assert frames.owned_frames() == {a: frames.info(a), b: frames.info(b)}
     assert (frames.info(b).owner, frames.info(b).kind) == (2, FrameKind.TABLE)

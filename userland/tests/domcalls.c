@@ -254,6 +254,7 @@ destroy_tree(void)
   grandchild = (long)msg.w[0];
   report("tree.grandchild_parent_is_root", domain_info_of(grandchild).parent == (unsigned long)root);
   report("tree.pages_grew", (long)domain_info_of(0).pages > before);
+  report("tree.grandparent_acts_on_grandchild", sys_set_share(grandchild, 1));  // authority reaches down
   report("destroy.tree", sys_domain_destroy(root));
   report("tree.pages_returned", (long)domain_info_of(0).pages - before);
   report("tree.root_info", sys_domain_info(root, &info));
