@@ -176,3 +176,17 @@ def test_a_timer_moved_later_wakes_the_domain_only_at_the_later_deadline():
     assert r["rearm.later"] == 0
     assert r["rearm.woke_after_the_later"] == 1, "the first deadline, since replaced, woke the domain"
     assert r["rearm.late_by_less_than"] == 1
+
+
+def test_a_domain_that_ends_while_waiting_for_input_is_not_woken_by_it():
+    from kernel_invariants import check_waiters_are_alive
+
+    b = boot(config_for_programs([["devcalls", "wait"]]))
+    k, d = b.result.kernel, b.result.domains[0]
+    k.run()
+    assert d.id in k.console_readers  # it asked, found none, and waits
+    k.destroy_domain(d)
+    check_waiters_are_alive(k)
+    k.board.console.feed(b"typed\n")
+    k.run()
+    assert d.notify_bits == 0, "the ended domain was notified of the input"

@@ -72,3 +72,24 @@ def test_a_failed_call_names_its_errno():
 
     failure = CallFailed(Errno.EFAULT)
     assert (str(failure), failure.errno) == ("EFAULT", Errno.EFAULT)
+
+
+def test_a_handler_that_fails_stops_only_its_caller_with_the_trap_recorded(monkeypatch):
+    # A kernel bug in one call must not take the machine down: the caller is stopped as
+    # if it had faulted there (status 139), the log says where, and the others run on.
+    import re
+
+    from guest import run
+
+    def broken(k, d):
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(syscall.TABLE, Sys.GETID, (broken, 0))
+    r = run(["nullcall", "3"], ["hello"])
+    [line] = [x for x in r.log if "kernel error" in x]
+    match = re.search(r"kernel error handling cause 8 at pc (0x[0-9a-f]+) for domain 1 \(nullcall\): "
+                      r"RuntimeError\('a bug in a handler'\); domain stopped", line)
+    assert match, line
+    caller, other = r.result.domains
+    assert caller.exit_status == 139 and caller.killed_by.pc == int(match[1], 16) != 0
+    assert other.exit_status == 0 and "hello" in r.text.lower()
