@@ -443,6 +443,11 @@ def test_a_domain_cannot_raise_its_own_quota(fill):
     assert fill["set_quota.raise_own"] == -Errno.EPERM
 
 
+def test_a_child_starts_with_its_parents_quota_whatever_it_is(fill):
+    assert fill["domain_create.with_room"] == 1
+    assert fill["domain_create.child_quota_is_mine"] == 1, "quotademo's quota is lowered, not the default"
+
+
 def test_a_quota_may_be_set_to_the_callers_own(fill):
     assert fill["set_quota.own_unchanged"] == 0, "setting one's own quota to what it is is no raise"
     assert fill["set_quota.child_equal_to_mine"] == 0, "a child may have as large a quota as its parent"

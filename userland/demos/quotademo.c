@@ -84,6 +84,7 @@ fill(void)
   if (child == 0)
     exit(0);  // never started, so never here
   report("domain_create.with_room", child > 0);
+  report("domain_create.child_quota_is_mine", domain_info_of(child).page_quota == domain_info_of(0).page_quota);
   report("set_quota.child_above_mine", sys_set_quota(child, quota + 1));
   report("set_quota.child_equal_to_mine", sys_set_quota(child, domain_info_of(0).page_quota));
   return 0;
