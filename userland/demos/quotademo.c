@@ -13,7 +13,7 @@
 //   $ quotademo relent    lower a child's quota, then raise it back to what the child
 //                         holds before the child runs: nothing is asked or taken
 //
-// Every result is a line "name = value" (tests/test_calls_memory.py).
+// Every result is a line "name = value" (tests/test_quotas.py).
 
 #include <stdio.h>
 #include <stdlib.h>
