@@ -106,7 +106,7 @@ def test_an_alarm_never_stretches_the_callers_time_slice():
     # asks for one every million instructions, beside a spinner, with slices of 10,000.
     from lamina.config import DomainSpec, SystemConfig
     from guest import run_system
-    from test_kernel_counters import Recorder
+    from recorder import Recorder
 
     quantum = 10_000
     recorder = Recorder()

@@ -16,26 +16,12 @@ from collections import Counter
 import pytest
 
 from guest import run, run_system
-from kernel.tracing import Tracer
 from kernel_invariants import PageTableReader
 from lamina.config import DomainSpec, SystemConfig
+from recorder import Recorder
 from reported import reported
 
 ECALL = 0x00000073
-
-
-class Recorder(Tracer):
-    """A tracer that keeps slices and messages in the order the kernel reports them."""
-
-    def __init__(self) -> None:
-        self.slices: list[tuple[int, int, int]] = []  # (domain id, start, end)
-        self.messages: list[tuple[int | None, int, str, int]] = []  # (sender, receiver, kind, at)
-
-    def slice(self, d, start, end):
-        self.slices.append((d.id, start, end))
-
-    def message(self, sender, receiver, kind, at):
-        self.messages.append((sender.id if sender else None, receiver.id, kind, at))
 
 
 def ecalls_executed(*commands: list[str], **kw) -> tuple[Counter, object]:

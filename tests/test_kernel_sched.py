@@ -170,39 +170,29 @@ def test_a_domain_woken_while_another_runs_alone_waits_at_most_to_the_end_of_tha
     # the moment it wakes another domain, its slice is cut back to the end of the
     # quantum it is in (kernel/kernel.py), so the woken domain waits less than a quantum.
     from guest import run_system
-    from kernel.tracing import Tracer
     from lamina.config import BindingSpec, DomainSpec, SystemConfig
-
-    class Slices(Tracer):
-        def __init__(self) -> None:
-            self.slices: list[tuple[str, int, int]] = []
-            self.notified: list[int] = []
-
-        def slice(self, d, start, end):
-            self.slices.append((d.name, start, end))
-
-        def message(self, sender, receiver, kind, at):
-            if kind == "notify" and sender is not None:
-                self.notified.append(at)
+    from recorder import Recorder
 
     quantum, console = 10_000, (BindingSpec("console"),)
     others = (DomainSpec("spinner", "spin", (spinner,)),) if spinner else ()
     config = SystemConfig("wake", quantum=quantum, domains=(
         DomainSpec("waiter", "notifydemo", ("wait",), bindings=console), *others,
         DomainSpec("poker", "notifydemo", ("poke", "1", "3000000", before), bindings=console)))
-    tracer = Slices()
-    r = run_system(config, tracer=tracer)
+    recorder = Recorder()
+    r = run_system(config, tracer=recorder)
     assert all(d.exit_status == 0 for d in r.result.domains), r.text
-    [at] = tracer.notified
-    [(start, end)] = [(s, e) for name, s, e in tracer.slices if name == "poker" and s <= at <= e]
+    names = {d.id: d.name for d in r.result.domains}
+    slices = [(names[did], s, e) for did, s, e in recorder.slices]
+    [at] = [at for sender, _, kind, at in recorder.messages if kind == "notify" and sender is not None]
+    [(start, end)] = [(s, e) for name, s, e in slices if name == "poker" and s <= at <= e]
     boundary = start + quantum * (1 + (at - start) // quantum)
     # The hart stops at the end of a translated block (../shared/PLATFORM.md): the
     # poker's loop is a block of a few instructions, so the slice ends within one.
     assert boundary <= end < boundary + 16, \
         f"the poker's slice from {start} woke the waiter at {at} and ran on to {end}, not {boundary}"
-    assert next(name for name, s, _ in tracer.slices if s >= end) == "waiter"
-    assert max(e - s for name, s, e in tracer.slices if name == "poker") > quantum, "it never ran alone"
+    assert next(name for name, s, _ in slices if s >= end) == "waiter"
+    assert max(e - s for name, s, e in slices if name == "poker") > quantum, "it never ran alone"
     if spinner:
-        assert start > 2 * quantum and all(e <= start for name, _, e in tracer.slices if name == "spinner")
+        assert start > 2 * quantum and all(e <= start for name, _, e in slices if name == "spinner")
     else:
         assert at - start < quantum, "the notification should come in the slice's first quantum"
