@@ -13,6 +13,7 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/rawcall.h>
 #include <lamina/report.h>
 #include <lamina/syscall.h>
 
@@ -167,42 +168,25 @@ narrow(void)
   return 0;
 }
 
-// ipc_recv as the register protocol of docs/abi.md states it, written out: a0 the
-// window (none), a6 a value the call must leave alone, a7 the call number. Returns a0;
-// out[0..4] get a1..a5, out[5] and out[6] a6 and a7 as the call left them.
-static long
-recv_registers(unsigned long out[7])
-{
-  register unsigned long a0 __asm__("a0") = 0;
-  register unsigned long a1 __asm__("a1"), a2 __asm__("a2"), a3 __asm__("a3"), a4 __asm__("a4"),
-      a5 __asm__("a5");
-  register unsigned long a6 __asm__("a6") = 0x6666;
-  register unsigned long a7 __asm__("a7") = SYS_IPC_RECV;
-
-  __asm__ volatile("ecall"
-                   : "+r"(a0), "=r"(a1), "=r"(a2), "=r"(a3), "=r"(a4), "=r"(a5), "+r"(a6), "+r"(a7)
-                   :
-                   : "memory");
-  out[0] = a1, out[1] = a2, out[2] = a3, out[3] = a4, out[4] = a5, out[5] = a6, out[6] = a7;
-  return (long)a0;
-}
-
 // Read before any input has arrived: EAGAIN, then a NOTIFY_CONSOLE notification.
 static int
 wait_for_input(void)
 {
-  unsigned long regs[7];
+  // ipc_recv with its registers written out: a0 the window (none), a6 a value the call
+  // must leave alone, a7 the call number (docs/abi.md, the IPC register protocol).
+  unsigned long r[8] = {0, 0, 0, 0, 0, 0, 0x6666, SYS_IPC_RECV};
   char buf[64];
   long n;
 
   report("wait.first_read", sys_console_read(buf, sizeof buf));
   console_flush();
-  report("wait.sender", recv_registers(regs));
-  report("wait.bits", regs[0]);
-  report("wait.other_words", regs[1] | regs[2] | regs[3]);  // a notification is one word
-  report("wait.page", regs[4]);                             // and carries no page
-  report("wait.a6_kept", regs[5] == 0x6666);
-  report("wait.a7_kept", regs[6] == SYS_IPC_RECV);
+  raw_ecall(r);
+  report("wait.sender", (long)r[0]);
+  report("wait.bits", r[1]);
+  report("wait.other_words", r[2] | r[3] | r[4]);  // a notification is one word
+  report("wait.page", r[5]);                       // and carries no page
+  report("wait.a6_kept", r[6] == 0x6666);
+  report("wait.a7_kept", r[7] == SYS_IPC_RECV);
   n = sys_console_read(buf, sizeof buf);
   report("wait.read", n);
   printf("wait.text = %.*s\n", (int)n, buf);

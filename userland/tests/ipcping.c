@@ -16,6 +16,7 @@
 #include <string.h>
 #include <lamina/child.h>
 #include <lamina/ipc.h>
+#include <lamina/rawcall.h>
 #include <lamina/report.h>
 #include <lamina/syscall.h>
 
@@ -177,37 +178,19 @@ call_errors(long srv)
   report("reply_recv.window_unaligned", msg.w[3]);
 }
 
-// ipc_call with the registers of docs/abi.md written out (words w, no page, no
-// window): returns a0; out[0..4] get a1..a5, out[5] and out[6] a6 and a7 as left.
-static long
-call_registers(long dest, const unsigned long w[4], unsigned long out[7])
-{
-  register unsigned long a0 __asm__("a0") = (unsigned long)dest;
-  register unsigned long a1 __asm__("a1") = w[0], a2 __asm__("a2") = w[1], a3 __asm__("a3") = w[2],
-      a4 __asm__("a4") = w[3];
-  register unsigned long a5 __asm__("a5") = 0, a6 __asm__("a6") = 0;
-  register unsigned long a7 __asm__("a7") = SYS_IPC_CALL;
-
-  __asm__ volatile("ecall"
-                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7)
-                   :
-                   : "memory");
-  out[0] = a1, out[1] = a2, out[2] = a3, out[3] = a4, out[4] = a5, out[5] = a6, out[6] = a7;
-  return (long)a0;
-}
-
 // A server that exits while we wait for its reply, and one that has exited.
 static void
 dead_server(long srv)
 {
   struct ipc_msg msg = {0, {OP_EXIT, 0, 0, 0}, 0};
-  const unsigned long words[4] = {OP_EXIT, 11, 22, 33};
-  unsigned long regs[7];
+  // ipc_call with its registers written out (docs/abi.md): words, no page, no window
+  unsigned long r[8] = {(unsigned long)srv, OP_EXIT, 11, 22, 33, 0, 0, SYS_IPC_CALL};
 
-  report("call.server_exits_before_reply", call_registers(srv, words, regs));
-  report("call.server_exits_words", regs[0] | regs[1] | regs[2] | regs[3]);  // no reply: zeros
-  report("call.server_exits_page", regs[4]);                                // no page came
-  report("call.server_exits_a6_a7_kept", regs[5] == 0 && regs[6] == SYS_IPC_CALL);
+  raw_ecall(r);
+  report("call.server_exits_before_reply", (long)r[0]);
+  report("call.server_exits_words", r[1] | r[2] | r[3] | r[4]);  // no reply: zeros
+  report("call.server_exits_page", r[5]);                        // no page came
+  report("call.server_exits_a6_a7_kept", r[6] == 0 && r[7] == SYS_IPC_CALL);
   report("server.exit_status", domain_info_of(srv).exit_status);
   report("call.exited_server", ipc_call(srv, &msg, 0, NULL));
   sys_domain_destroy(srv);
