@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from guest import run_system
-from lamina.config import BindingSpec, DomainSpec, SystemConfig
+from emulator.disk import LATENCY, PER_SECTOR
+from guest import boot, run, run_system
+from kernel.abi import Errno
+from kernel.devices import sys_timer
+from lamina.config import BindingSpec, DomainSpec, SystemConfig, config_for_programs
+from lamina.trace import ChromeTrace, parse_categories
+from reported import reported
 
 SECTORS = 2048
 
@@ -49,8 +54,6 @@ def test_disk_time_passes_in_virtual_time_deterministically(tmp_path):
 
 
 def test_sleep_wakes_when_its_timer_expires_and_idle_time_skips_ahead():
-    from guest import run
-
     r = run("sleep 500000")
     asked, slept = (int(w.rstrip(",")) for w in r.text.split()[2:5:2])
     assert slept >= asked and slept - asked < 1000
@@ -58,18 +61,12 @@ def test_sleep_wakes_when_its_timer_expires_and_idle_time_skips_ahead():
 
 
 def test_a_sleeper_does_not_stop_others_from_running():
-    from guest import run
-
     r = run("sleep 200000", "spin 100000", quantum=1000)
     assert [d.exit_status for d in r.result.domains] == [0, 0]
     assert r.result.kernel.board.idle == 0  # the spinner filled the time
 
 
 def test_re_arming_a_timer_does_not_pile_up_kernel_state():
-    from guest import boot
-    from kernel.devices import sys_timer
-    from lamina.config import config_for_programs
-
     b = boot(config_for_programs([["hello"]]))
     k, d = b.result.kernel, b.result.domains[0]
     for i in range(1, 1000):
@@ -82,9 +79,6 @@ def test_re_arming_a_timer_does_not_pile_up_kernel_state():
 # --- the calls at their edges (docs/abi.md, disk_io and disk_info) ---------------------
 
 def edges(tmp_path, binding=(0, SECTORS), disk=True) -> dict:
-    from guest import run
-    from reported import reported
-
     if not disk:
         return reported(run("disktest -e").text)
     r = run_system(disk_config(blank_image(tmp_path), binding=binding, args=("-e",)))
@@ -93,8 +87,6 @@ def edges(tmp_path, binding=(0, SECTORS), disk=True) -> dict:
 
 
 def test_disk_io_accepts_its_largest_request_and_the_last_sector_and_refuses_past_them(tmp_path):
-    from kernel.abi import Errno
-
     e = edges(tmp_path)
     assert e["info"] == SECTORS
     assert e["flush"] == e["count_max"] == e["last_sector"] == 0
@@ -110,24 +102,17 @@ def test_two_requests_in_flight_each_complete_with_their_own_data(tmp_path):
 
 
 def test_without_a_disk_binding_every_disk_call_is_eperm(tmp_path):
-    from kernel.abi import Errno
-
     e = edges(tmp_path, binding=None)
     assert e["info"] == e["flush"] == e["count_max"] == -Errno.EPERM
     assert e["bad_op"] == e["count_0"] == -Errno.EINVAL  # the arguments are checked first
 
 
 def test_on_a_board_without_a_disk_every_disk_call_is_enodev(tmp_path):
-    from kernel.abi import Errno
-
     e = edges(tmp_path, disk=False)
     assert e["info"] == e["bad_op"] == e["flush"] == e["count_max"] == -Errno.ENODEV
 
 
 def test_the_trace_shows_each_request_for_as_long_as_the_disk_worked_on_it(tmp_path):
-    from emulator.disk import LATENCY, PER_SECTOR
-    from lamina.trace import ChromeTrace, parse_categories
-
     tracer = ChromeTrace(parse_categories("device"))
     run_system(disk_config(blank_image(tmp_path)), tracer=tracer)
     work = [(e["name"], e["dur"], e["args"]["for"]) for e in tracer.document()["traceEvents"]
