@@ -90,35 +90,36 @@ fill(void)
   return 0;
 }
 
+// Note a revocation request and give back up to n of the pages it asks for.
+static void
+give_up_to(struct fault_frame *f, unsigned long n)
+{
+  revoke_cause = f->cause;
+  revoke_tval = f->tval;
+  for (unsigned long i = 0; i < n && i < f->tval && allocated > 0; i++)
+    sys_page_unmap(0, area(--allocated));
+  revoke_seen = 1;
+}
+
 // The fault handler of a child that complies: give back the tval pages asked for.
 static void
 give_back(struct fault_frame *f)
 {
-  revoke_cause = f->cause;
-  revoke_tval = f->tval;
-  for (unsigned long i = 0; i < f->tval && allocated > 0; i++)
-    sys_page_unmap(0, area(--allocated));
-  revoke_seen = 1;
+  give_up_to(f, f->tval);
 }
 
 // The fault handler of a child that gives back only 2 of the pages asked for.
 static void
 give_some(struct fault_frame *f)
 {
-  revoke_cause = f->cause;
-  revoke_tval = f->tval;
-  for (int i = 0; i < 2 && allocated > 0; i++)
-    sys_page_unmap(0, area(--allocated));
-  revoke_seen = 1;
+  give_up_to(f, 2);
 }
 
 // The fault handler of a child that notes the request and gives nothing back.
 static void
 ignore(struct fault_frame *f)
 {
-  revoke_cause = f->cause;
-  revoke_tval = f->tval;
-  revoke_seen = 1;
+  give_up_to(f, 0);
 }
 
 // The inhandler child's handler: a revocation request is complied with (and noted if
