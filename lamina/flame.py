@@ -27,7 +27,7 @@ MAX_DEPTH = 64
 # shared with the bloat study (lamina/bloat.py).
 LAYERS = (
     ("userland/lib/ext2/", "file server"),
-    ("userland/lib/fsserver.c", "file server"),
+    ("userland/lib/fsserver", "file server"),  # fsserver.c, fsserver_clients.c
     ("userland/sbin/fsd.c", "file server"),
     ("userland/lib/fsclient.c", "file client"),
     ("userland/lib/fork.c", "library OS"),

@@ -1,5 +1,6 @@
 // fsserver.c: the file service's requests (<lamina/fsproto.h>) carried out on an
-// ext2 file system, with a descriptor table per client (see <lamina/fsserver.h>).
+// ext2 file system, with a descriptor table per client (fsserver_clients.c; see
+// <lamina/fsserver.h>).
 //
 // Nothing a client sends is trusted: descriptors are checked against the sender's own
 // table, counts and offsets against their limits, paths are copied out of the shared
@@ -9,86 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lamina/fsserver.h>
-
-#define FIRST_CLIENT_SLOTS 8  // the client table's size when it is first made
-
-// The client slot of id, or NULL if it has none.
-static struct fs_client *
-client_find(struct fs_server *srv, long id)
-{
-  for (int i = 0; i < srv->nclients; i++) {
-    if (srv->clients[i].id == id)
-      return &srv->clients[i];
-  }
-  return NULL;
-}
-
-// Double the client table (the new slots are free). 0 or -ENOMEM.
-static long
-clients_grow(struct fs_server *srv)
-{
-  int n = srv->nclients ? 2 * srv->nclients : FIRST_CLIENT_SLOTS;
-  struct fs_client *grown = realloc(srv->clients, (size_t)n * sizeof(*grown));
-
-  if (grown == NULL)
-    return -ENOMEM;
-  memset(grown + srv->nclients, 0, (size_t)(n - srv->nclients) * sizeof(*grown));
-  srv->clients = grown;
-  srv->nclients = n;
-  return 0;
-}
-
-// A free client slot: a free one, or one of a client that has ended (which a client
-// that is killed never gives back itself), or a new one. NULL if memory is out.
-static struct fs_client *
-client_slot(struct fs_server *srv)
-{
-  struct fs_client *c = client_find(srv, 0);
-
-  if (c == NULL) {
-    fsserver_reap(srv);
-    c = client_find(srv, 0);
-  }
-  if (c == NULL && clients_grow(srv) == 0)
-    c = client_find(srv, 0);
-  return c;
-}
-
-// The open file fd of the requesting client, or NULL if fd is not one of its.
-static struct fs_open_file *
-file_of(struct fs_server *srv, const struct fs_request *req, unsigned long fd)
-{
-  struct fs_client *c = client_find(srv, req->client);
-
-  if (c == NULL || fd >= FS_MAX_FDS || !c->fds[fd].used)
-    return NULL;
-  return &c->fds[fd];
-}
-
-// A free descriptor of the requesting client (taking a client slot if it had none),
-// in *fd. 0, -EMFILE (it holds FS_MAX_FDS already) or -ENFILE (the server's memory
-// cannot hold one more client).
-static long
-fd_alloc(struct fs_server *srv, const struct fs_request *req, struct fs_client **cp, long *fd)
-{
-  struct fs_client *c = client_find(srv, req->client);
-
-  if (c == NULL) {
-    c = client_slot(srv);
-    if (c == NULL)
-      return -ENFILE;
-    memset(c, 0, sizeof(*c));
-    c->id = req->client;
-  }
-  for (long i = 0; i < FS_MAX_FDS; i++) {
-    if (!c->fds[i].used) {
-      *cp = c;
-      *fd = i;
-      return 0;
-    }
-  }
-  return -EMFILE;
-}
 
 // Copy the path at byte `at` of the request's page into out. 0, -EFAULT if there
 // is no page, -ENAMETOOLONG if it does not end in time, or -ENOENT if it is empty.
@@ -172,7 +93,7 @@ do_open(struct fs_server *srv, const struct fs_request *req, unsigned long *size
     return -EINVAL;
   err = get_path(req, FS_PAGE_PATH1, srv->path1);
   if (err == 0)
-    err = fd_alloc(srv, req, &c, &fd);
+    err = fs_fd_alloc(srv, req, &c, &fd);
   if (err < 0)
     return err;
   err = open_file(srv, req, &ino, &st);
@@ -194,8 +115,8 @@ do_open(struct fs_server *srv, const struct fs_request *req, unsigned long *size
 static long
 do_close(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
-  struct fs_client *c = client_find(srv, req->client);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
+  struct fs_client *c = fs_client_find(srv, req->client);
 
   if (f == NULL)
     return -EBADF;
@@ -209,7 +130,7 @@ do_close(struct fs_server *srv, const struct fs_request *req)
 static long
 do_read(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
   uint8_t *page = out_page(req);
   long n;
 
@@ -230,7 +151,7 @@ do_read(struct fs_server *srv, const struct fs_request *req)
 static long
 do_pread(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
   uint8_t *page = out_page(req);
 
   if (f == NULL || (f->flags & FS_O_ACCMODE) == FS_O_WRONLY)
@@ -246,7 +167,7 @@ do_pread(struct fs_server *srv, const struct fs_request *req)
 static long
 do_write(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
   struct ext2_stat st;
   long n;
 
@@ -273,7 +194,7 @@ do_write(struct fs_server *srv, const struct fs_request *req)
 static long
 do_seek(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
   long offset = (long)req->w[2];
   struct ext2_stat st;
   long base, err;
@@ -332,7 +253,7 @@ do_stat(struct fs_server *srv, const struct fs_request *req)
   long err;
 
   if (req->w[0] == FS_FSTAT) {
-    f = file_of(srv, req, req->w[1]);
+    f = fs_file_of(srv, req, req->w[1]);
     if (f == NULL)
       return -EBADF;
     return put_stat(srv, req, f->ino);
@@ -350,7 +271,7 @@ do_stat(struct fs_server *srv, const struct fs_request *req)
 static long
 do_readdir(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
   uint8_t *page = out_page(req);
   struct ext2_dirent ent;
   uint32_t used = 0;
@@ -419,7 +340,7 @@ do_names(struct fs_server *srv, const struct fs_request *req)
 static long
 do_ftruncate(struct fs_server *srv, const struct fs_request *req)
 {
-  struct fs_open_file *f = file_of(srv, req, req->w[1]);
+  struct fs_open_file *f = fs_file_of(srv, req, req->w[1]);
 
   if (f == NULL || (f->flags & FS_O_ACCMODE) == FS_O_RDONLY)
     return -EBADF;
@@ -472,7 +393,7 @@ do_sync(struct fs_server *srv, const struct fs_request *req)
 void
 fsserver_forget(struct fs_server *srv, long client)
 {
-  struct fs_client *c = client_find(srv, client);
+  struct fs_client *c = fs_client_find(srv, client);
 
   if (c == NULL || client == 0)
     return;

@@ -60,4 +60,16 @@ void fsserver_forget(struct fs_server *srv, long client);
 /* Forget every client that srv->client_gone says has ended. */
 void fsserver_reap(struct fs_server *srv);
 
+/* The client table (fsserver_clients.c), for the server's requests. */
+
+/* The client slot of id, or NULL if it has none. */
+struct fs_client *fs_client_find(struct fs_server *srv, long id);
+
+/* The open file fd of the requesting client, or NULL if fd is not one of its. */
+struct fs_open_file *fs_file_of(struct fs_server *srv, const struct fs_request *req, unsigned long fd);
+
+/* A free descriptor of the requesting client (taking a client slot if it had none), in
+ * *fd, its client in *cp. 0, -EMFILE or -ENFILE. */
+long fs_fd_alloc(struct fs_server *srv, const struct fs_request *req, struct fs_client **cp, long *fd);
+
 #endif /* LAMINA_FSSERVER_H */
