@@ -48,12 +48,12 @@ class Dirent(ctypes.Structure):
                 ("name", ctypes.c_char * 256)]
 
 
-SERVER = REPO / "userland" / "lib" / "fsserver.c"
+SERVER = [REPO / "userland" / "lib" / "fsserver.c", REPO / "userland" / "lib" / "fsserver_clients.c"]
 
 
 def _sources() -> list[Path]:
     """The C compiled for the host: the core, the request handlers, the file block layer."""
-    return sorted(CORE_DIR.glob("*.c")) + [SERVER, HOST_DISK]
+    return sorted(CORE_DIR.glob("*.c")) + SERVER + [HOST_DISK]
 
 
 def build_library(out_dir: Path) -> Path:
